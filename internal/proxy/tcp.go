@@ -1,0 +1,368 @@
+package proxy
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/paddock-lb/paddock/internal/maglev"
+)
+
+// tcpListener is a TCP frontend: an accept loop, a sweeper, and the
+// connections it accepted.
+type tcpListener struct {
+	base
+	ln *net.TCPListener
+	// conns counts connections from accept to finish, for MaxConns.
+	conns atomic.Int64
+
+	mu      sync.Mutex
+	flows   map[*tcpFlow]struct{}
+	active  map[string]int // flows by backend key
+	retired bool           // the socket is closed; done once flows is empty
+	closing bool           // the proxy is closing: no new flows
+}
+
+func (p *Proxy) startTCP(k lkey, name string, ln *net.TCPListener, s *snapshot) *tcpListener {
+	l := &tcpListener{
+		ln:     ln,
+		flows:  make(map[*tcpFlow]struct{}),
+		active: make(map[string]int),
+	}
+	l.init(p, k, name, s)
+	p.wg.Go(l.acceptLoop)
+	p.wg.Go(l.sweeper)
+	return l
+}
+
+// update swaps in s and sets or clears the drain deadline of every
+// connection, depending on whether s still lists its backend.
+func (l *tcpListener) update(s *snapshot) {
+	now := time.Now()
+	l.mu.Lock()
+	l.snap.Store(s)
+	for f := range l.flows {
+		switch {
+		case s.members[f.id]:
+			f.drainAt = time.Time{}
+		case f.drainAt.IsZero() && s.rule.DrainPeriod > 0:
+			f.drainAt = now.Add(s.rule.DrainPeriod)
+		}
+	}
+	l.mu.Unlock()
+	notify(l.wake)
+}
+
+// retire closes the socket. The rule no longer lists any backend for the
+// remaining connections, which are drained like removed backends'.
+func (l *tcpListener) retire() {
+	l.ln.Close()
+	old := l.snap.Load()
+	r := old.rule
+	r.Backends = nil
+	l.mu.Lock()
+	l.retired = true
+	l.mu.Unlock()
+	l.update(newSnapshot(r, map[string]*maglev.Table{}, l.p.log))
+}
+
+func (l *tcpListener) acceptLoop() {
+	var delay time.Duration
+	for {
+		c, err := l.ln.AcceptTCP()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: back off as
+			// net/http does, and retry.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			l.p.log.Warn("accept failed", "listener", l.key.String(), "err", err, "retry", delay)
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-l.p.ctx.Done():
+				t.Stop()
+				return
+			}
+			continue
+		}
+		delay = 0
+		l.ctr.newFlows.Add(1)
+		src := unmap(c.RemoteAddr().(*net.TCPAddr).AddrPort())
+		dst := unmap(c.LocalAddr().(*net.TCPAddr).AddrPort())
+		id, ok := l.snap.Load().pick(l.p.hasher, src, dst, maglev.ProtoTCP)
+		if !ok {
+			l.ctr.refused.Add(1)
+			reset(c)
+			continue
+		}
+		if l.conns.Add(1) > int64(l.p.opts.MaxConns) {
+			l.conns.Add(-1)
+			l.ctr.dropped.Add(1)
+			reset(c)
+			continue
+		}
+		l.p.wg.Go(func() { l.serve(c, id) })
+	}
+}
+
+// serve connects client to backend id and copies client→backend; a second
+// goroutine copies backend→client.
+func (l *tcpListener) serve(client *net.TCPConn, id backendID) {
+	d := net.Dialer{Timeout: l.p.opts.DialTimeout}
+	bc, err := d.DialContext(l.p.ctx, "tcp", id.addr.String())
+	if err != nil {
+		l.ctr.dialFailures.Add(1)
+		reset(client)
+		l.conns.Add(-1)
+		return
+	}
+	f := &tcpFlow{l: l, id: id, client: client, backend: bc.(*net.TCPConn)}
+	f.act.init(f.client, f.backend)
+	if !l.register(f) {
+		f.abort(true)
+		l.conns.Add(-1)
+		return
+	}
+	l.p.wg.Go(func() { f.pipe(f.client, f.backend, &l.ctr.bytesOut, false) })
+	f.pipe(f.backend, f.client, &l.ctr.bytesIn, true)
+}
+
+func (l *tcpListener) register(f *tcpFlow) bool {
+	l.mu.Lock()
+	if l.closing {
+		l.mu.Unlock()
+		return false
+	}
+	// The backend may have left the rule since it was picked.
+	s := l.snap.Load()
+	draining := !s.members[f.id] && s.rule.DrainPeriod > 0
+	if draining {
+		f.drainAt = time.Now().Add(s.rule.DrainPeriod)
+	}
+	l.flows[f] = struct{}{}
+	l.active[f.id.key]++
+	l.mu.Unlock()
+	if draining {
+		notify(l.wake)
+	}
+	return true
+}
+
+func (l *tcpListener) unregister(f *tcpFlow) {
+	l.mu.Lock()
+	delete(l.flows, f)
+	if l.active[f.id.key]--; l.active[f.id.key] <= 0 {
+		delete(l.active, f.id.key)
+	}
+	done := l.retired && len(l.flows) == 0
+	l.mu.Unlock()
+	l.conns.Add(-1)
+	if done {
+		notify(l.wake)
+	}
+}
+
+// sweeper ends connections that idle out or whose drain period has passed.
+// It wakes when the earliest such deadline may have come, when the
+// configuration changes, and at least once per idle timeout so that new
+// connections get a deadline.
+func (l *tcpListener) sweeper() {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var (
+		list   []*tcpFlow
+		drains []time.Time
+		last   *snapshot
+	)
+	for {
+		s := l.snap.Load()
+		recheck := s != last
+		last = s
+		l.mu.Lock()
+		if l.retired && len(l.flows) == 0 {
+			l.mu.Unlock()
+			return
+		}
+		list, drains = list[:0], drains[:0]
+		for f := range l.flows {
+			list = append(list, f)
+			drains = append(drains, f.drainAt)
+		}
+		l.mu.Unlock()
+
+		next := l.sweep(time.Now(), s, list, drains, recheck)
+		clear(list) // do not pin finished flows
+		if !l.wait(timer, next, sweepGranularity(s.rule.IdleTimeout)) {
+			l.shutdown()
+			return
+		}
+	}
+}
+
+// sweep acts on every due deadline and returns the next one.
+func (l *tcpListener) sweep(now time.Time, s *snapshot, list []*tcpFlow, drains []time.Time, recheck bool) (next time.Time) {
+	idle := s.rule.IdleTimeout
+	if idle > 0 {
+		next = now.Add(idle)
+	}
+	for i, f := range list {
+		if d := drains[i]; !d.IsZero() {
+			if !now.Before(d) {
+				if f.abort(true) {
+					l.ctr.drained.Add(1)
+				}
+				continue
+			}
+			next = earliest(next, d)
+		}
+		switch f.state.Load() {
+		case flowDead:
+			// The client connection is held open but dead for one more
+			// idle timeout.
+			at := f.deadSince.Add(idle)
+			if idle <= 0 || !now.Before(at) {
+				f.abort(true)
+				continue
+			}
+			next = earliest(next, at)
+		case flowOpen:
+			if idle <= 0 {
+				continue
+			}
+			if !recheck && now.Before(f.nextCheck) {
+				next = earliest(next, f.nextCheck)
+				continue
+			}
+			if quiet := f.act.quiet(now); quiet < idle {
+				f.nextCheck = now.Add(idle - quiet)
+				next = earliest(next, f.nextCheck)
+				continue
+			}
+			l.ctr.idleTimeouts.Add(1)
+			if s.rule.TCPReset {
+				f.abort(true)
+				continue
+			}
+			if f.idleOut() {
+				f.deadSince = now
+				next = earliest(next, now.Add(idle))
+			}
+		}
+	}
+	return next
+}
+
+// shutdown resets every connection: the proxy is closing.
+func (l *tcpListener) shutdown() {
+	l.mu.Lock()
+	l.closing = true
+	list := make([]*tcpFlow, 0, len(l.flows))
+	for f := range l.flows {
+		list = append(list, f)
+	}
+	l.mu.Unlock()
+	for _, f := range list {
+		f.abort(true)
+	}
+}
+
+func (l *tcpListener) stats() keyedStats {
+	st := l.ctr.stats(l.key, *l.name.Load())
+	s := l.snap.Load()
+	l.mu.Lock()
+	st.ActiveFlows = len(l.flows)
+	st.Backends = backendStats(s, l.active)
+	st.EligibleBackends = len(s.eligible)
+	l.mu.Unlock()
+	return st
+}
+
+// Flow states.
+const (
+	flowOpen   int32 = iota
+	flowDead         // idled out without reset: backend closed, client held
+	flowClosed       // both sockets closed
+)
+
+// tcpFlow is one proxied connection.
+type tcpFlow struct {
+	l       *tcpListener
+	id      backendID
+	client  *net.TCPConn
+	backend *net.TCPConn
+	act     activity
+	state   atomic.Int32
+	ended   atomic.Int32 // directions done copying
+
+	drainAt time.Time // guarded by l.mu; zero: not draining
+
+	// Owned by the sweeper.
+	nextCheck time.Time // no need to look at the flow before this
+	deadSince time.Time // when it idled out without reset
+}
+
+// pipe copies src to dst until EOF or error, then passes the end on.
+func (f *tcpFlow) pipe(dst, src *net.TCPConn, ctr *atomic.Uint64, fromClient bool) {
+	err := f.act.pump(dst, src, ctr)
+	switch {
+	case f.state.Load() == flowDead:
+		// Idled out: the backend side is gone. The client gets a RST as
+		// soon as it sends anything, data or FIN.
+		if fromClient {
+			f.abort(true)
+		}
+	case err == nil:
+		_ = dst.CloseWrite() // half-close: pass the FIN on
+	default:
+		f.abort(true) // a reset or error on one side resets the other
+	}
+	if f.ended.Add(1) == 2 {
+		f.finish()
+	}
+}
+
+// abort closes both sockets, with RST when reset. It reports whether it
+// did (false if the flow was already closed).
+func (f *tcpFlow) abort(reset bool) bool {
+	if f.state.Swap(flowClosed) == flowClosed {
+		return false
+	}
+	if reset {
+		_ = f.client.SetLinger(0)
+		_ = f.backend.SetLinger(0)
+	}
+	f.client.Close()
+	f.backend.Close()
+	return true
+}
+
+// idleOut ends an idle flow without reset: the backend connection is
+// closed, the client's is kept, dead.
+func (f *tcpFlow) idleOut() bool {
+	if !f.state.CompareAndSwap(flowOpen, flowDead) {
+		return false
+	}
+	f.backend.Close()
+	return true
+}
+
+// finish runs once both directions are done.
+func (f *tcpFlow) finish() {
+	f.abort(false)
+	f.l.unregister(f)
+}
+
+// reset closes c with a RST.
+func reset(c *net.TCPConn) {
+	_ = c.SetLinger(0)
+	_ = c.Close()
+}
+
+func unmap(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}

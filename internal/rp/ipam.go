@@ -1,0 +1,117 @@
+package rp
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// Private address management. Every private address in use in a virtual
+// network has one key ip/{vnet}/{address} whose value is the id of its
+// holder (a NIC IP configuration or a load balancer frontend). Claiming an
+// address creates that key with a create-only condition, so two writers can
+// never hold the same address, even on different servers.
+
+// reservedIP reports whether a is one of Azure's five reserved addresses of
+// the subnet: the network address, .1 (gateway), .2 and .3 (DNS), and the
+// broadcast address.
+func reservedIP(p netip.Prefix, a netip.Addr) bool {
+	p = p.Masked()
+	first := p.Addr()
+	for i := 0; i < 4; i++ {
+		if a == first {
+			return true
+		}
+		first = first.Next()
+	}
+	if a.Is4() {
+		return a == lastAddr(p)
+	}
+	return false
+}
+
+// lastAddr returns the highest address of p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	bits := p.Bits()
+	for i := range b {
+		for j := 0; j < 8; j++ {
+			if i*8+j >= bits {
+				b[i] |= 0x80 >> j
+			}
+		}
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
+// usedIPs returns the addresses in use in a VNet, mapped to their holders.
+func (s *Service) usedIPs(t *txn, vnetID string) (map[netip.Addr]string, error) {
+	kvs, err := t.list(ipPrefix(vnetID))
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[netip.Addr]string, len(kvs))
+	pre := ipPrefix(vnetID)
+	for _, kv := range kvs {
+		a, err := netip.ParseAddr(strings.TrimPrefix(kv.Key, pre))
+		if err != nil {
+			continue
+		}
+		m[a] = string(kv.Value)
+	}
+	return m, nil
+}
+
+// allocateIP returns the lowest free, non-reserved address of p.
+func allocateIP(p netip.Prefix, used map[netip.Addr]string) (netip.Addr, bool) {
+	p = p.Masked()
+	last := lastAddr(p)
+	for a := p.Addr(); p.Contains(a); a = a.Next() {
+		if reservedIP(p, a) {
+			if a == last {
+				break
+			}
+			continue
+		}
+		if _, taken := used[a]; !taken {
+			return a, true
+		}
+		if a == last {
+			break
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// claimIP records holder as the user of address a in the VNet. It returns
+// the id of another holder when the address is taken.
+func (t *txn) claimIP(vnetID string, a netip.Addr, holder string) (string, error) {
+	k := ipKey(vnetID, a)
+	v, ok, err := t.get(k)
+	if err != nil {
+		return "", err
+	}
+	if ok && !strings.EqualFold(string(v), holder) {
+		return string(v), nil
+	}
+	if !ok {
+		t.put(k, []byte(holder))
+	}
+	return "", nil
+}
+
+// releaseIP frees an address.
+func (t *txn) releaseIP(vnetID string, a netip.Addr) { t.del(ipKey(vnetID, a)) }
+
+// subnetPrefix returns the (first) address prefix of a subnet.
+func subnetPrefix(addressPrefix string, addressPrefixes []string) (netip.Prefix, bool) {
+	s := addressPrefix
+	if s == "" && len(addressPrefixes) > 0 {
+		s = addressPrefixes[0]
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	return p, true
+}
