@@ -405,7 +405,9 @@ func (h *Handler) listResources(req *request, sub, rg string) error {
 			out = append(out, item)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i]["id"].(string)) < strings.ToLower(out[j]["id"].(string)) })
+	sort.Slice(out, func(i, j int) bool {
+		return strings.ToLower(out[i]["id"].(string)) < strings.ToLower(out[j]["id"].(string))
+	})
 	if out == nil {
 		out = []map[string]any{}
 	}
@@ -436,7 +438,7 @@ func (h *Handler) metadata(req *request) error {
 		"microsoftGraphResourceId": base + "msgraph/", "graph": base + "graph/", "graphAudience": base + "graph/",
 		"portal": base + "portal/", "batch": base + "batch/", "sqlManagement": base + "sql/", "media": base + "media/",
 		"activeDirectoryDataLake": base + "datalake/",
-		"suffixes": map[string]string{"storage": "core.paddock.invalid", "keyVaultDns": "vault.paddock.invalid", "acrLoginServer": "azurecr.paddock.invalid", "sqlServerHostname": "sql.paddock.invalid"},
+		"suffixes":                map[string]string{"storage": "core.paddock.invalid", "keyVaultDns": "vault.paddock.invalid", "acrLoginServer": "azurecr.paddock.invalid", "sqlServerHostname": "sql.paddock.invalid"},
 	}
 	switch req.query.Get("api-version") {
 	case "2015-01-01":
