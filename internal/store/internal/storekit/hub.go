@@ -116,7 +116,7 @@ func (h *Hub) Publish(rev int64, events []store.Event) {
 			default:
 				// Too far behind: drop the watcher rather than block the
 				// writer. Its owner re-lists and watches again.
-				w.ch <- ev
+				h.dropLocked(w)
 			}
 			if _, ok := h.watchers[w]; !ok {
 				break
