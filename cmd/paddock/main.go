@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/paddock-lb/paddock/internal/lbplan"
 	"github.com/paddock-lb/paddock/internal/rp"
 	"github.com/paddock-lb/paddock/internal/server"
 )
@@ -37,9 +38,10 @@ func newRoot() *cobra.Command {
 
 func newServe() *cobra.Command {
 	var (
-		listen, dataDir, pipRange, logLevel string
-		insecure                            bool
-		pageSize                            int
+		listen, dataDir, pipRange, logLevel, dataPlane string
+		addressMaps                                    []string
+		insecure                                       bool
+		pageSize                                       int
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -54,13 +56,21 @@ func newServe() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--public-ip-range: %w", err)
 			}
+			var amap lbplan.AddressMap
+			for _, a := range addressMaps {
+				m, err := lbplan.ParseMapping(a)
+				if err != nil {
+					return fmt.Errorf("--address-map: %w", err)
+				}
+				amap = append(amap, m)
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			srv, err := server.Start(ctx, server.Config{Listen: listen, DataDir: dataDir, InsecureHTTP: insecure, PublicIPRange: pr, PageSize: pageSize, Logger: log})
+			srv, err := server.Start(ctx, server.Config{Listen: listen, DataDir: dataDir, InsecureHTTP: insecure, PublicIPRange: pr, PageSize: pageSize, Logger: log, DataPlane: dataPlane, AddressMap: amap})
 			if err != nil {
 				return err
 			}
-			log.Info("paddock serving", "url", srv.URL, "data_dir", dataDir)
+			log.Info("paddock serving", "url", srv.URL, "data_dir", dataDir, "data_plane", dataPlane)
 			if srv.CACertFile != "" {
 				fmt.Fprintf(cmd.ErrOrStderr(), "CA certificate: %s (trust it: export SSL_CERT_FILE=%s REQUESTS_CA_BUNDLE=%s)\n", srv.CACertFile, srv.CACertFile, srv.CACertFile)
 			}
@@ -74,5 +84,7 @@ func newServe() *cobra.Command {
 	f.StringVar(&pipRange, "public-ip-range", rp.DefaultPublicIPRange.String(), "CIDR that public IP addresses are allocated from")
 	f.IntVar(&pageSize, "page-size", 100, "items per page in list responses")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.StringVar(&dataPlane, "data-plane", "userspace", "data plane: userspace (portable proxy) or none (control plane only)")
+	f.StringArrayVar(&addressMaps, "address-map", nil, "VNET_CIDR=HOST_CIDR: serve VNET addresses on host addresses (repeatable), e.g. 10.0.0.0/16=127.10.0.0/16")
 	return cmd
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/paddock-lb/paddock/internal/arm"
+	"github.com/paddock-lb/paddock/internal/lbplan"
 	"github.com/paddock-lb/paddock/internal/rp"
 )
 
@@ -35,6 +36,14 @@ type Options struct {
 	DefaultSubscription string
 	// Ready reports readiness for /healthz (nil: always ready).
 	Ready func() bool
+	// Health reports what the data plane knows of a rule's backends; nil
+	// when no data plane runs.
+	Health RuleHealthSource
+}
+
+// RuleHealthSource reports the backends of a load-balancing rule.
+type RuleHealthSource interface {
+	RuleHealth(ruleID string) (*lbplan.RuleView, bool)
 }
 
 // Handler serves the ARM API.
@@ -45,11 +54,12 @@ type Handler struct {
 	maxBody  int64
 	defSub   string
 	ready    func() bool
+	health   RuleHealthSource
 }
 
 // New returns the ARM HTTP handler.
 func New(opts Options) *Handler {
-	h := &Handler{rp: opts.RP, log: opts.Logger, pageSize: opts.PageSize, maxBody: opts.MaxBodyBytes, defSub: opts.DefaultSubscription, ready: opts.Ready}
+	h := &Handler{rp: opts.RP, log: opts.Logger, pageSize: opts.PageSize, maxBody: opts.MaxBodyBytes, defSub: opts.DefaultSubscription, ready: opts.Ready, health: opts.Health}
 	if h.log == nil {
 		h.log = slog.Default()
 	}

@@ -201,6 +201,8 @@ func (h *Handler) resource(req *request, id arm.ResourceID, tail []string) error
 			return h.writeList(req, items, err)
 		case m == http.MethodPost && id.Depth() == 1 && eq(id.Types[0], "loadBalancers") && eq(action, "migrateToIpBased"):
 			return h.respond(req, c, wrap(h.rp.MigrateToIPBased(ctx, c)))
+		case m == http.MethodPost && id.Depth() == 2 && eq(id.Types[0], "loadBalancers") && eq(id.Types[1], "loadBalancingRules") && eq(action, "health"):
+			return h.ruleHealth(req, c)
 		case m == http.MethodPost && id.Depth() == 2 && eq(id.Types[1], "backendAddressPools") && eq(action, "queryInboundNatRulePortMapping"):
 			return h.respond(req, c, wrap(h.rp.QueryNATPortMapping(ctx, c)))
 		}

@@ -60,6 +60,10 @@ func (s *Service) newOp(t *txn, kind string, id arm.ResourceID, location string)
 	if op.Location == "" {
 		op.Location = "global"
 	}
+	if s.dataPlane && tracksDataPlane(id) {
+		op.Status, op.EndTime = OpInProgress, nil
+		t.put(pendingKey(op.ID), []byte(id.Root().String()))
+	}
 	rec := opRecord{Operation: *op, Sub: id.SubscriptionID}
 	if err := t.putJSON(opKey(op.ID), rec); err != nil {
 		return nil, err

@@ -124,6 +124,11 @@ func (s *Service) finishPut(t *txn, c *Call, key string, obj any, exists bool, l
 	if err != nil {
 		return nil, err
 	}
+	if op.Status == OpInProgress && s.markUpdating(obj) {
+		if err := t.putJSON(resKey(c.ID.Root()), obj); err != nil {
+			return nil, err
+		}
+	}
 	body, err := s.renderBody(t, obj, c.APIVersion)
 	if err != nil {
 		return nil, err
@@ -539,6 +544,11 @@ func (s *Service) putLBChild(t *txn, c *Call) (*Result, error) {
 	op, err := s.newOp(t, "put", c.ID, saved.Location)
 	if err != nil {
 		return nil, err
+	}
+	if op.Status == OpInProgress && s.markUpdating(saved) {
+		if err := t.putJSON(resKey(root), saved); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.renderLB(t, saved); err != nil {
 		return nil, err

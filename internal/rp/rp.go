@@ -36,6 +36,10 @@ type Options struct {
 	Logger        *slog.Logger
 	// Now is the clock (tests inject one); defaults to time.Now.
 	Now func() time.Time
+	// DataPlane, when set, makes writes that change traffic wait for the
+	// data plane: they are acknowledged Updating / InProgress and end when
+	// the controller calls CompletePending.
+	DataPlane bool
 }
 
 // DefaultPublicIPRange is the default range for public IP allocation.
@@ -43,15 +47,16 @@ var DefaultPublicIPRange = netip.MustParsePrefix("127.224.0.0/16")
 
 // Service implements the resource providers over a store.
 type Service struct {
-	st       store.Store
-	pipRange netip.Prefix
-	log      *slog.Logger
-	now      func() time.Time
+	st        store.Store
+	pipRange  netip.Prefix
+	log       *slog.Logger
+	now       func() time.Time
+	dataPlane bool
 }
 
 // New returns a Service.
 func New(opts Options) *Service {
-	s := &Service{st: opts.Store, pipRange: opts.PublicIPRange, log: opts.Logger, now: opts.Now}
+	s := &Service{st: opts.Store, pipRange: opts.PublicIPRange, log: opts.Logger, now: opts.Now, dataPlane: opts.DataPlane}
 	if !s.pipRange.IsValid() {
 		s.pipRange = DefaultPublicIPRange
 	}

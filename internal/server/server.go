@@ -18,8 +18,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/paddock-lb/paddock/internal/armhttp"
 	"github.com/paddock-lb/paddock/internal/certs"
+	"github.com/paddock-lb/paddock/internal/controller"
+	"github.com/paddock-lb/paddock/internal/health"
+	"github.com/paddock-lb/paddock/internal/lbplan"
+	"github.com/paddock-lb/paddock/internal/proxy"
 	"github.com/paddock-lb/paddock/internal/rp"
 	"github.com/paddock-lb/paddock/internal/store"
 	"github.com/paddock-lb/paddock/internal/store/boltstore"
@@ -41,6 +48,13 @@ type Config struct {
 	// DataDir (tests pass a memstore). The server does not close it.
 	Store  store.Store
 	Logger *slog.Logger
+	// DataPlane selects the data plane: "" or "none" (control plane only:
+	// writes complete at once, nothing listens) or "userspace" (the
+	// portable proxy; writes complete when it has applied them).
+	DataPlane string
+	// AddressMap translates VNET addresses to host addresses for the data
+	// plane only.
+	AddressMap lbplan.AddressMap
 }
 
 // Server is a running Paddock.
@@ -54,6 +68,8 @@ type Server struct {
 
 	http    *http.Server
 	st      store.Store
+	// data plane, when running
+	stopDP func()
 	ownsSt  bool
 	done    chan error
 	stopped atomic.Bool
@@ -94,9 +110,46 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.st, s.ownsSt = bs, true
 	}
-	svc := rp.New(rp.Options{Store: s.st, PublicIPRange: cfg.PublicIPRange, Logger: log})
 	var ready atomic.Bool
-	h := armhttp.New(armhttp.Options{RP: svc, Logger: log, PageSize: cfg.PageSize, Ready: ready.Load})
+	var svc *rp.Service
+	var healthSrc armhttp.RuleHealthSource
+	reg := prometheus.NewRegistry()
+	switch cfg.DataPlane {
+	case "", "none":
+		svc = rp.New(rp.Options{Store: s.st, PublicIPRange: cfg.PublicIPRange, Logger: log})
+	case "userspace":
+		svc = rp.New(rp.Options{Store: s.st, PublicIPRange: cfg.PublicIPRange, Logger: log, DataPlane: true})
+		px := proxy.New(proxy.Options{Logger: log})
+		hs := health.New(health.Options{Logger: log})
+		ctl := controller.New(controller.Options{RP: svc, Store: s.st, DataPlane: px, Health: hs, Addresses: cfg.AddressMap, Logger: log})
+		healthSrc = ctl
+		if err := reg.Register(proxy.NewCollector(px)); err != nil {
+			s.closeStore()
+			return nil, fmt.Errorf("register metrics: %w", err)
+		}
+		dctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := ctl.Run(dctx); err != nil {
+				log.Error("controller stopped", "err", err)
+			}
+		}()
+		s.stopDP = func() {
+			cancel()
+			<-done
+			px.Close()
+			hs.Close()
+		}
+	default:
+		s.closeStore()
+		return nil, fmt.Errorf("unknown data plane %q (want none or userspace)", cfg.DataPlane)
+	}
+	armh := armhttp.New(armhttp.Options{RP: svc, Logger: log, PageSize: cfg.PageSize, Ready: ready.Load, Health: healthSrc})
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", armh)
+	var h http.Handler = mux
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		s.closeStore()
@@ -127,6 +180,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 func (s *Server) Wait(ctx context.Context) error {
 	select {
 	case err := <-s.done:
+		if s.stopDP != nil {
+			s.stopDP()
+		}
 		s.closeStore()
 		if errors.Is(err, http.ErrServerClosed) {
 			return nil
@@ -146,6 +202,9 @@ func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := s.http.Shutdown(ctx)
+	if s.stopDP != nil {
+		s.stopDP()
+	}
 	if cerr := s.closeStore(); err == nil {
 		err = cerr
 	}
