@@ -64,16 +64,17 @@ type params struct {
 	NICGets      int           `json:"nicGets"`
 	SmallClients int           `json:"smallClients"`
 	SmallReqs    int           `json:"smallRequests"`
+	BaselineReqs int           `json:"baselineRequests"`
 	PageSize     int           `json:"pageSize"`
 	PhaseLimit   time.Duration `json:"-"`
 }
 
 func fullParams() params {
-	return params{Repeats: 5, Rules: 1500, PoolIPs: 5000, PoolGets: 50, NICs: 10000, SetupClients: 16, NICGets: 1000, SmallClients: 32, SmallReqs: 3000, PageSize: 100, PhaseLimit: 5 * time.Minute}
+	return params{Repeats: 5, Rules: 1500, PoolIPs: 5000, PoolGets: 50, NICs: 10000, SetupClients: 16, NICGets: 1000, SmallClients: 32, SmallReqs: 3000, BaselineReqs: 200, PageSize: 100, PhaseLimit: 5 * time.Minute}
 }
 
 func quickParams() params {
-	return params{Repeats: 3, Rules: 150, PoolIPs: 500, PoolGets: 20, NICs: 500, SetupClients: 16, NICGets: 200, SmallClients: 32, SmallReqs: 300, PageSize: 100, PhaseLimit: time.Minute}
+	return params{Repeats: 3, Rules: 150, PoolIPs: 500, PoolGets: 20, NICs: 500, SetupClients: 16, NICGets: 200, SmallClients: 32, SmallReqs: 300, BaselineReqs: 50, PageSize: 100, PhaseLimit: time.Minute}
 }
 
 // result is one row of the table.
@@ -285,6 +286,25 @@ func (c *client) put(ctx context.Context, path string, body []byte) (response, e
 	return r, nil
 }
 
+// errBusy is a 409 AnotherOperationInProgress: the server gave up on its
+// own optimistic retries.
+var errBusy = errors.New("409 AnotherOperationInProgress")
+
+// putPersist sends a PUT and, as a patient client would, repeats it (up to
+// 20 times) while the server answers 409 AnotherOperationInProgress; busy
+// counts those answers.
+func (c *client) putPersist(ctx context.Context, path string, body []byte, busy *atomic.Int64) (response, error) {
+	for range 20 {
+		r, err := c.put(ctx, path, body)
+		if r.status == http.StatusConflict && bytes.Contains(r.body, []byte("AnotherOperationInProgress")) {
+			busy.Add(1)
+			continue
+		}
+		return r, err
+	}
+	return response{}, fmt.Errorf("PUT %s: %w 20 times", path, errBusy)
+}
+
 // get sends a GET and fails unless it answers 200.
 func (c *client) get(ctx context.Context, path string) (response, error) {
 	r, err := c.do(ctx, http.MethodGet, path, nil)
@@ -342,7 +362,7 @@ type bench struct {
 	progress func(string, ...any)
 	results  []result
 	// medians kept for the ratios (milliseconds).
-	smallPut, smallGet, nicGet, poolGet, lbPut, pagePerNIC float64
+	smallPut, smallGet, seqPut, seqGet, nicGet, poolGet, lbGet, lbPut, pagePerNIC float64
 }
 
 func (b *bench) add(r result) { b.results = append(b.results, r) }
@@ -442,6 +462,7 @@ func (b *bench) scenarioA(ctx context.Context) error {
 	b.add(result{ID: "a1", Metric: "PUT LB create, " + n + ": median until response", Value: ms(median(create)), Unit: "ms", Note: fmt.Sprintf("n=%d, max %.0f ms", len(create), ms(slices.Max(create)))})
 	b.add(result{ID: "a2", Metric: "PUT LB create, " + n + ": median until operation Succeeded", Value: ms(median(toSucceeded)), Unit: "ms", Note: "PUT + GET Azure-AsyncOperation"})
 	b.add(result{ID: "a3", Metric: "PUT LB update (same body), " + n + ": median", Value: ms(median(update)), Unit: "ms", Note: fmt.Sprintf("n=%d", len(update))})
+	b.lbGet = ms(median(getLB.lat))
 	b.add(result{ID: "a4", Metric: "GET LB, " + n + ": median", Value: ms(median(getLB.lat)), Unit: "ms", Note: fmt.Sprintf("%d KiB body", len(body)/1024)})
 	return nil
 }
@@ -538,9 +559,9 @@ func (b *bench) scenarioB(ctx context.Context) error {
 func (b *bench) scenarioC(ctx context.Context) error {
 	subnet := resID("virtualNetworks", "vnet-nic") + "/subnets/nics"
 	nicBody := []byte(fmt.Sprintf(`{"location":%q,"properties":{"ipConfigurations":[{"name":"ipconfig1","properties":{"subnet":{"id":%q}}}]}}`, location, subnet))
-	var last atomic.Int64
+	var last, busy atomic.Int64
 	setup := runConcurrent(ctx, b.p.SetupClients, b.p.NICs, b.p.PhaseLimit, func(ctx context.Context, _, seq int) error {
-		_, err := b.c.put(ctx, withAPI(resID("networkInterfaces", fmt.Sprintf("nic-%05d", seq))), nicBody)
+		_, err := b.c.putPersist(ctx, withAPI(resID("networkInterfaces", fmt.Sprintf("nic-%05d", seq))), nicBody, &busy)
 		if d := last.Add(1); d%1000 == 0 {
 			b.progress("  %d NICs", d)
 		}
@@ -552,6 +573,9 @@ func (b *bench) scenarioC(ctx context.Context) error {
 	created := len(setup.lat)
 	rate := float64(created) / setup.elapsed.Seconds()
 	note := fmt.Sprintf("%d NICs in %.1f s, %d clients; PUT p50 %.1f ms, p99 %.1f ms", created, setup.elapsed.Seconds(), b.p.SetupClients, ms(pct(setup.lat, 50)), ms(pct(setup.lat, 99)))
+	if n := busy.Load(); n > 0 {
+		note += fmt.Sprintf("; %d answers 409 AnotherOperationInProgress (repeated by the client)", n)
+	}
 	if created < b.p.NICs {
 		note += fmt.Sprintf(" (stopped at the %s phase limit)", b.p.PhaseLimit)
 	}
@@ -607,10 +631,11 @@ func (b *bench) scenarioD(ctx context.Context) error {
 	body := []byte(fmt.Sprintf(`{"location":%q,"sku":{"name":"Standard"},"properties":{"publicIPAllocationMethod":"Static"}}`, location))
 	pipName := func(worker, seq int) string { return fmt.Sprintf("pip-c%02d-%05d", worker, seq) }
 	var mu sync.Mutex
+	var busy atomic.Int64
 	made := map[int][]string{}
 	put := runConcurrent(ctx, b.p.SmallClients, b.p.SmallReqs, b.p.PhaseLimit, func(ctx context.Context, worker, seq int) error {
 		name := pipName(worker, seq)
-		r, err := b.c.put(ctx, withAPI(resID("publicIPAddresses", name)), body)
+		r, err := b.c.putPersist(ctx, withAPI(resID("publicIPAddresses", name)), body, &busy)
 		if err != nil {
 			return err
 		}
@@ -625,20 +650,51 @@ func (b *bench) scenarioD(ctx context.Context) error {
 	if put.err != nil {
 		return put.err
 	}
+	var all []string
+	for _, names := range made {
+		all = append(all, names...)
+	}
+	if len(all) == 0 {
+		return errors.New("no public IP created")
+	}
 	get := runConcurrent(ctx, b.p.SmallClients, b.p.SmallReqs, b.p.PhaseLimit, func(ctx context.Context, worker, seq int) error {
-		names := made[worker%len(made)]
+		names := made[worker] // each client reads its own
+		if len(names) == 0 {
+			names = all
+		}
 		_, err := b.c.get(ctx, withAPI(resID("publicIPAddresses", names[seq%len(names)])))
 		return err
 	})
 	if get.err != nil {
 		return get.err
 	}
+	// Baseline: the same requests from one client on an idle server.
+	var seqPut, seqGet []time.Duration
+	for i := 0; i < b.p.BaselineReqs; i++ {
+		name := fmt.Sprintf("pip-seq-%05d", i)
+		t0 := time.Now()
+		if _, err := b.c.put(ctx, withAPI(resID("publicIPAddresses", name)), body); err != nil {
+			return err
+		}
+		seqPut = append(seqPut, time.Since(t0))
+		t0 = time.Now()
+		if _, err := b.c.get(ctx, withAPI(resID("publicIPAddresses", name))); err != nil {
+			return err
+		}
+		seqGet = append(seqGet, time.Since(t0))
+	}
 	b.smallPut, b.smallGet = ms(pct(put.lat, 50)), ms(pct(get.lat, 50))
+	b.seqPut, b.seqGet = ms(median(seqPut)), ms(median(seqGet))
 	cl := fmt.Sprintf("%d clients", b.p.SmallClients)
+	b.add(result{ID: "d0", Metric: "small PUT / GET (public IP), 1 client: median", Value: ms(median(seqPut)), Unit: "ms", Note: fmt.Sprintf("GET %.2f ms; n=%d each (baseline)", ms(median(seqGet)), len(seqPut))})
 	b.add(result{ID: "d1", Metric: "small PUT (public IP), " + cl + ": p50", Value: ms(pct(put.lat, 50)), Unit: "ms", Note: fmt.Sprintf("n=%d, %.0f req/s", len(put.lat), float64(len(put.lat))/put.elapsed.Seconds())})
-	b.add(result{ID: "d2", Metric: "small PUT (public IP), " + cl + ": p99", Value: ms(pct(put.lat, 99)), Unit: "ms"})
+	b.add(result{ID: "d2", Metric: "small PUT (public IP), " + cl + ": p99", Value: ms(pct(put.lat, 99)), Unit: "ms", Note: "latency includes the client's repeats after 409"})
+	rejected := result{ID: "d5", Metric: "small PUT answered 409 AnotherOperationInProgress, " + cl, Value: float64(busy.Load()), Unit: "", Target: "= 0", Note: fmt.Sprintf("of %d PUTs", len(put.lat))}
+	ok := busy.Load() == 0
+	rejected.Pass = &ok
 	b.add(result{ID: "d3", Metric: "small GET (public IP), " + cl + ": p50", Value: ms(pct(get.lat, 50)), Unit: "ms", Note: fmt.Sprintf("n=%d, %.0f req/s", len(get.lat), float64(len(get.lat))/get.elapsed.Seconds())})
 	b.add(result{ID: "d4", Metric: "small GET (public IP), " + cl + ": p99", Value: ms(pct(get.lat, 99)), Unit: "ms"})
+	b.add(rejected)
 	return nil
 }
 
@@ -650,11 +706,14 @@ func (b *bench) ratios() []ratio {
 			out = append(out, ratio{Name: name, Value: num / den, Baseline: base})
 		}
 	}
-	add("small PUT p50 / small GET p50", b.smallPut, b.smallGet, "small GET p50 (d3)")
-	add("GET NIC median / small GET p50", b.nicGet, b.smallGet, "small GET p50 (d3)")
-	add("GET pool (IP members) median / small GET p50", b.poolGet, b.smallGet, "small GET p50 (d3)")
-	add("list page (100 NICs) / GET one NIC", b.pagePerNIC, b.nicGet, "GET one NIC median (c2)")
-	add("PUT big LB median / small PUT p50", b.lbPut, b.smallPut, "small PUT p50 (d1)")
+	add("small PUT p50 / small GET p50, 32 clients", b.smallPut, b.smallGet, "small GET p50, 32 clients (d3)")
+	add("small PUT p50, 32 clients / 1 client", b.smallPut, b.seqPut, "small PUT, 1 client (d0)")
+	add("small GET p50, 32 clients / 1 client", b.smallGet, b.seqGet, "small GET, 1 client (d0)")
+	add("PUT LB with all rules / small PUT", b.lbPut, b.seqPut, "small PUT, 1 client (d0)")
+	add("GET LB with all rules / small GET", b.lbGet, b.seqGet, "small GET, 1 client (d0)")
+	add("GET pool with all IPs / small GET", b.poolGet, b.seqGet, "small GET, 1 client (d0)")
+	add("GET one NIC among all / small GET", b.nicGet, b.seqGet, "small GET, 1 client (d0)")
+	add("one list page of NICs / GET one NIC", b.pagePerNIC, b.nicGet, "GET one NIC median (c2)")
 	return out
 }
 
@@ -749,16 +808,18 @@ func pct(d []time.Duration, p float64) time.Duration {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-func trimFloat(f float64) string { return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.3f", f), "0"), ".") }
+func trimFloat(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.3f", f), "0"), ".")
+}
 
 func formatValue(v float64, unit string) string {
 	switch {
-	case v >= 100:
-		return fmt.Sprintf("%.0f %s", v, unit)
+	case v >= 100 || v == math.Trunc(v) && unit == "":
+		return strings.TrimSpace(fmt.Sprintf("%.0f %s", v, unit))
 	case v >= 10:
-		return fmt.Sprintf("%.1f %s", v, unit)
+		return strings.TrimSpace(fmt.Sprintf("%.1f %s", v, unit))
 	}
-	return fmt.Sprintf("%.2f %s", v, unit)
+	return strings.TrimSpace(fmt.Sprintf("%.2f %s", v, unit))
 }
 
 func printMarkdown(w io.Writer, r *report) {
@@ -790,7 +851,7 @@ func printMarkdown(w io.Writer, r *report) {
 		fmt.Fprintln(w, "| ratio | value | baseline |")
 		fmt.Fprintln(w, "|---|---:|---|")
 		for _, x := range r.Ratios {
-			fmt.Fprintf(w, "| %s | %.1f× | %s |\n", x.Name, x.Value, x.Baseline)
+			fmt.Fprintf(w, "| %s | %s× | %s |\n", x.Name, formatValue(x.Value, ""), x.Baseline)
 		}
 	}
 	if r.Elapsed != "" {

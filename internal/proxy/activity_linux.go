@@ -1,8 +1,10 @@
 package proxy
 
 import (
+	"errors"
 	"io"
 	"net"
+	"os"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -17,13 +19,17 @@ const copyChunk = 1 << 20
 // activity tells how long a connection has carried no data. On Linux it
 // asks the kernel, so the copy loop can splice without looking at the data.
 type activity struct {
+	// lag bounds how long a byte counter may lag: a read deadline that
+	// ends each splice run at least this often.
+	lag             time.Duration
 	client, backend syscall.RawConn
 	// last is when a chunk last completed (unix ns): the fallback if
 	// TCP_INFO is unavailable.
 	last atomic.Int64
 }
 
-func (a *activity) init(client, backend *net.TCPConn) {
+func (a *activity) init(client, backend *net.TCPConn, lag time.Duration) {
+	a.lag = lag
 	a.last.Store(time.Now().UnixNano())
 	a.client, _ = client.SyscallConn()
 	a.backend, _ = backend.SyscallConn()
@@ -31,18 +37,24 @@ func (a *activity) init(client, backend *net.TCPConn) {
 
 // pump copies src to dst until EOF (nil) or an error. io.CopyN between two
 // *net.TCPConn ends in TCPConn.ReadFrom with an io.LimitedReader around
-// the source, which the net package unwraps to splice(2).
+// the source, which the net package unwraps to splice(2). Each run ends
+// after copyChunk bytes or when the read deadline (a.lag) passes, and adds
+// what it moved to ctr.
 func (a *activity) pump(dst, src *net.TCPConn, ctr *atomic.Uint64) error {
 	for {
+		if err := src.SetReadDeadline(time.Now().Add(a.lag)); err != nil {
+			return err
+		}
 		n, err := io.CopyN(dst, src, copyChunk)
 		if n > 0 {
 			ctr.Add(uint64(n))
 			a.last.Store(time.Now().UnixNano())
 		}
-		if err == io.EOF {
+		switch {
+		case err == nil, errors.Is(err, os.ErrDeadlineExceeded):
+		case err == io.EOF:
 			return nil
-		}
-		if err != nil {
+		default:
 			return err
 		}
 	}

@@ -16,7 +16,7 @@ type activity struct {
 	last atomic.Int64 // unix ns of the last read with data
 }
 
-func (a *activity) init(client, backend *net.TCPConn) {
+func (a *activity) init(client, backend *net.TCPConn, lag time.Duration) {
 	a.last.Store(time.Now().UnixNano())
 }
 

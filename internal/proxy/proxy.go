@@ -25,8 +25,8 @@
 //
 // Each connection is copied both ways with io.CopyN on the two
 // *net.TCPConn, so Linux moves the bytes with splice(2) and the proxy never
-// touches them; the copy runs in chunks of 1 MiB only so that byte counters
-// advance during long transfers. A FIN from one side is passed on as a FIN
+// touches them; the copy runs in chunks of at most 1 MiB and 10 seconds (a
+// read deadline) only so that byte counters keep up with open connections. A FIN from one side is passed on as a FIN
 // (CloseWrite) to the other while the other direction keeps flowing; an
 // error or RST on one side resets both.
 //
@@ -106,6 +106,10 @@ const (
 	DefaultUDPIdleTimeout = 4 * time.Minute
 )
 
+// defaultCounterLag: TCP byte counters are at most this late, well within
+// a scrape interval. Each open connection wakes this often per direction.
+const defaultCounterLag = 10 * time.Second
+
 // ErrClosed is returned by Apply after Close.
 var ErrClosed = errors.New("proxy closed")
 
@@ -134,7 +138,10 @@ type Proxy struct {
 	log    *slog.Logger
 	opts   Options
 	hasher maglev.FlowHasher
-	bufs   sync.Pool // *[]byte of maxDatagram bytes, for UDP
+	// counterLag bounds how long the byte counters of an open TCP
+	// connection may lag behind its traffic.
+	counterLag time.Duration
+	bufs       sync.Pool // *[]byte of maxDatagram bytes, for UDP
 
 	ctx    context.Context // canceled by Close; ends every goroutine
 	cancel context.CancelFunc
@@ -163,6 +170,7 @@ type frontend interface {
 	retire()
 	stats() keyedStats
 	setName(string)
+	current() *snapshot
 }
 
 // New returns a Proxy with no listeners.
@@ -180,10 +188,11 @@ func New(opts Options) *Proxy {
 		opts.MaxUDPFlows = DefaultMaxUDPFlows
 	}
 	p := &Proxy{
-		log:       opts.Logger,
-		opts:      opts,
-		hasher:    maglev.NewFlowHasher(),
-		listeners: make(map[lkey]frontend),
+		log:        opts.Logger,
+		opts:       opts,
+		hasher:     maglev.NewFlowHasher(),
+		counterLag: defaultCounterLag,
+		listeners:  make(map[lkey]frontend),
 	}
 	p.bufs.New = func() any {
 		b := make([]byte, maxDatagram)
@@ -235,8 +244,13 @@ func (p *Proxy) Apply(ctx context.Context, cfg *dataplane.Config) (dataplane.Sta
 	tables := make(map[string]*maglev.Table)
 	for _, k := range order {
 		ls := want[k]
-		snap := newSnapshot(ls.Rule, tables, p.log)
-		if l, ok := p.listeners[k]; ok {
+		l, ok := p.listeners[k]
+		var prev *snapshot
+		if ok {
+			prev = l.current()
+		}
+		snap := newSnapshot(ls.Rule, prev, tables, p.log)
+		if ok {
 			l.setName(ls.Key)
 			l.update(snap)
 			continue
@@ -311,15 +325,18 @@ type backendID struct {
 type snapshot struct {
 	rule     dataplane.Rule
 	table    *maglev.Table
+	tableKey string             // the eligible keys, joined by NUL
 	eligible []backendID        // indexed by table lookups
 	isElig   map[backendID]bool // eligible, as a set
 	members  map[backendID]bool // every backend of the rule
 	healthy  map[string]bool    // by backend key, for stats
 }
 
-// newSnapshot compiles a rule. tables caches Maglev tables by key list
-// within one Apply: listeners sharing a pool share a table.
-func newSnapshot(r dataplane.Rule, tables map[string]*maglev.Table, log *slog.Logger) *snapshot {
+// newSnapshot compiles a rule. Building a Maglev table takes milliseconds,
+// so tables are reused: the previous snapshot's when the eligible keys are
+// the same, and within one Apply, by key list (tables), so that listeners
+// sharing a pool share a table.
+func newSnapshot(r dataplane.Rule, prev *snapshot, tables map[string]*maglev.Table, log *slog.Logger) *snapshot {
 	s := &snapshot{
 		rule:    r,
 		isElig:  make(map[backendID]bool),
@@ -355,13 +372,16 @@ func newSnapshot(r dataplane.Rule, tables map[string]*maglev.Table, log *slog.Lo
 		keys[i] = id.key
 		s.isElig[id] = true
 	}
-	ck := strings.Join(keys, "\x00")
-	if t, ok := tables[ck]; ok {
+	s.tableKey = strings.Join(keys, "\x00")
+	switch t, ok := tables[s.tableKey]; {
+	case ok:
 		s.table = t
-	} else {
+	case prev != nil && prev.tableKey == s.tableKey:
+		s.table = prev.table
+	default:
 		s.table = maglev.New(keys, maglev.SizeFor(len(keys)))
-		tables[ck] = s.table
 	}
+	tables[s.tableKey] = s.table
 	return s
 }
 
@@ -413,6 +433,8 @@ func (b *base) init(p *Proxy, k lkey, name string, s *snapshot) {
 }
 
 func (b *base) setName(n string) { b.name.Store(&n) }
+
+func (b *base) current() *snapshot { return b.snap.Load() }
 
 func notify(c chan struct{}) {
 	select {

@@ -13,8 +13,8 @@ type ListenerStats struct {
 	Addr     netip.AddrPort
 	Protocol dataplane.Protocol
 	// BytesIn counts payload bytes from clients to backends, BytesOut from
-	// backends to clients. For TCP they advance at least every MiB of a
-	// transfer and when a direction ends.
+	// backends to clients. For an open TCP connection they lag its traffic
+	// by at most 10 seconds.
 	BytesIn, BytesOut uint64
 	// PacketsIn and PacketsOut count UDP datagrams; a userspace proxy does
 	// not see TCP segments, so they stay 0 for TCP.

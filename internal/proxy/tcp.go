@@ -66,7 +66,7 @@ func (l *tcpListener) retire() {
 	l.mu.Lock()
 	l.retired = true
 	l.mu.Unlock()
-	l.update(newSnapshot(r, map[string]*maglev.Table{}, l.p.log))
+	l.update(newSnapshot(r, nil, map[string]*maglev.Table{}, l.p.log))
 }
 
 func (l *tcpListener) acceptLoop() {
@@ -122,9 +122,9 @@ func (l *tcpListener) serve(client *net.TCPConn, id backendID) {
 		return
 	}
 	f := &tcpFlow{l: l, id: id, client: client, backend: bc.(*net.TCPConn)}
-	f.act.init(f.client, f.backend)
+	f.act.init(f.client, f.backend, l.p.counterLag)
 	if !l.register(f) {
-		f.abort(true)
+		f.abort(true, nil)
 		l.conns.Add(-1)
 		return
 	}
@@ -181,7 +181,8 @@ func (l *tcpListener) sweeper() {
 	)
 	for {
 		s := l.snap.Load()
-		recheck := s != last
+		// A new idle timeout invalidates every connection's next check.
+		recheck := last == nil || s.rule.IdleTimeout != last.rule.IdleTimeout
 		last = s
 		l.mu.Lock()
 		if l.retired && len(l.flows) == 0 {
@@ -213,9 +214,7 @@ func (l *tcpListener) sweep(now time.Time, s *snapshot, list []*tcpFlow, drains 
 	for i, f := range list {
 		if d := drains[i]; !d.IsZero() {
 			if !now.Before(d) {
-				if f.abort(true) {
-					l.ctr.drained.Add(1)
-				}
+				f.abort(true, &l.ctr.drained)
 				continue
 			}
 			next = earliest(next, d)
@@ -226,7 +225,7 @@ func (l *tcpListener) sweep(now time.Time, s *snapshot, list []*tcpFlow, drains 
 			// idle timeout.
 			at := f.deadSince.Add(idle)
 			if idle <= 0 || !now.Before(at) {
-				f.abort(true)
+				f.abort(true, nil)
 				continue
 			}
 			next = earliest(next, at)
@@ -245,7 +244,7 @@ func (l *tcpListener) sweep(now time.Time, s *snapshot, list []*tcpFlow, drains 
 			}
 			l.ctr.idleTimeouts.Add(1)
 			if s.rule.TCPReset {
-				f.abort(true)
+				f.abort(true, nil)
 				continue
 			}
 			if f.idleOut() {
@@ -267,7 +266,7 @@ func (l *tcpListener) shutdown() {
 	}
 	l.mu.Unlock()
 	for _, f := range list {
-		f.abort(true)
+		f.abort(true, nil)
 	}
 }
 
@@ -314,23 +313,27 @@ func (f *tcpFlow) pipe(dst, src *net.TCPConn, ctr *atomic.Uint64, fromClient boo
 		// Idled out: the backend side is gone. The client gets a RST as
 		// soon as it sends anything, data or FIN.
 		if fromClient {
-			f.abort(true)
+			f.abort(true, nil)
 		}
 	case err == nil:
 		_ = dst.CloseWrite() // half-close: pass the FIN on
 	default:
-		f.abort(true) // a reset or error on one side resets the other
+		f.abort(true, nil) // a reset or error on one side resets the other
 	}
 	if f.ended.Add(1) == 2 {
 		f.finish()
 	}
 }
 
-// abort closes both sockets, with RST when reset. It reports whether it
-// did (false if the flow was already closed).
-func (f *tcpFlow) abort(reset bool) bool {
+// abort closes both sockets, with RST when reset, and counts the abort in
+// ctr if not nil (before the peers can see it). It reports whether it did
+// (false if the flow was already closed).
+func (f *tcpFlow) abort(reset bool, ctr *atomic.Uint64) bool {
 	if f.state.Swap(flowClosed) == flowClosed {
 		return false
+	}
+	if ctr != nil {
+		ctr.Add(1)
 	}
 	if reset {
 		_ = f.client.SetLinger(0)
@@ -353,7 +356,7 @@ func (f *tcpFlow) idleOut() bool {
 
 // finish runs once both directions are done.
 func (f *tcpFlow) finish() {
-	f.abort(false)
+	f.abort(false, nil)
 	f.l.unregister(f)
 }
 

@@ -194,12 +194,12 @@ func (l *udpListener) sweeper() {
 				continue
 			}
 			l.removeLocked(f)
+			l.ctr.idleTimeouts.Add(1)
 			expired = append(expired, f)
 		}
 		l.mu.Unlock()
 		for _, f := range expired {
 			f.close()
-			l.ctr.idleTimeouts.Add(1)
 		}
 		clear(expired)
 		expired = expired[:0]

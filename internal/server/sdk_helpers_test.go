@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -41,7 +42,9 @@ const (
 	// netAPI is the Microsoft.Network api-version armnetwork v9 speaks; raw
 	// requests use it too.
 	netAPI = "2025-05-01"
-	rgAPI  = "2021-04-01"
+	// computeAPI is the Microsoft.Compute api-version armcompute v6 speaks.
+	computeAPI = "2024-11-01"
+	rgAPI      = "2021-04-01"
 )
 
 // staticToken is a credential that never talks to Azure AD.
@@ -136,15 +139,6 @@ func done[T any](t *testing.T, p *runtime.Poller[T], err error) T {
 	return res
 }
 
-// must fails the test on err and returns v.
-func must[T any](t *testing.T, v T, err error) T {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 // respErr returns the *azcore.ResponseError in err, failing when there is none.
 func respErr(t *testing.T, err error) *azcore.ResponseError {
 	t.Helper()
@@ -191,7 +185,11 @@ func sub(id string) *armnetwork.SubResource { return &armnetwork.SubResource{ID:
 
 func to[T any](v T) *T { return &v }
 
-// ---- fixtures (through the SDK) ----
+// ---- fixtures ----
+//
+// Fixtures are written with a raw PUT (Paddock answers it synchronously)
+// and decoded into the SDK's types, so that only the tests that are about
+// long-running operations pay for a poller.
 
 func (e *env) group(rg string) {
 	e.t.Helper()
@@ -201,43 +199,80 @@ func (e *env) group(rg string) {
 	}
 }
 
-// vnet creates a VNet 10.0.0.0/16 with the given subnets, each
-// 10.0.N.0/24 in order.
-func (e *env) vnet(rg, name string, subnets ...string) armnetwork.VirtualNetwork {
+// create PUTs body at a network or compute path, requires 200 or 201 and
+// decodes the answer into out (when not nil).
+func (e *env) create(path string, body, out any) {
 	e.t.Helper()
+	api := netAPI
+	if strings.Contains(path, "/Microsoft.Compute/") {
+		api = computeAPI
+	}
+	r := e.do(http.MethodPut, path+"?api-version="+api, body)
+	if r.Status != http.StatusCreated && r.Status != http.StatusOK {
+		e.t.Fatalf("PUT %s: status %d: %s", path, r.Status, r.Body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.Body, out); err != nil {
+			e.t.Fatalf("PUT %s: decode answer: %v", path, err)
+		}
+	}
+}
+
+// vnetBody is a VNet 10.0.0.0/16 (or the given space) with the given
+// subnets, subnet i being 10.0.i.0/24 inside that space.
+func vnetBody(space string, subnets ...string) armnetwork.VirtualNetwork {
+	p := netip.MustParsePrefix(space)
 	v := armnetwork.VirtualNetwork{
 		Location: to(location),
 		Properties: &armnetwork.VirtualNetworkPropertiesFormat{
-			AddressSpace: &armnetwork.AddressSpace{AddressPrefixes: []*string{to("10.0.0.0/16")}},
+			AddressSpace: &armnetwork.AddressSpace{AddressPrefixes: []*string{to(space)}},
+			Subnets:      []*armnetwork.Subnet{},
 		},
 	}
 	for i, s := range subnets {
+		b := p.Addr().As4()
+		b[2] = byte(i)
 		v.Properties.Subnets = append(v.Properties.Subnets, &armnetwork.Subnet{
 			Name:       to(s),
-			Properties: &armnetwork.SubnetPropertiesFormat{AddressPrefix: to(fmt.Sprintf("10.0.%d.0/24", i))},
+			Properties: &armnetwork.SubnetPropertiesFormat{AddressPrefix: to(netip.PrefixFrom(netip.AddrFrom4(b), 24).String())},
 		})
 	}
-	p, err := e.net.NewVirtualNetworksClient().BeginCreateOrUpdate(e.t.Context(), rg, name, v, nil)
-	return done(e.t, p, err).VirtualNetwork
+	return v
 }
 
-func (e *env) pip(rg, name, sku string) armnetwork.PublicIPAddress {
+// vnet creates a VNet 10.0.0.0/16 whose subnet i is 10.0.i.0/24.
+func (e *env) vnet(rg, name string, subnets ...string) armnetwork.VirtualNetwork {
 	e.t.Helper()
-	p := armnetwork.PublicIPAddress{
+	var out armnetwork.VirtualNetwork
+	e.create(vnetID(rg, name), vnetBody("10.0.0.0/16", subnets...), &out)
+	return out
+}
+
+func pipBody(sku string) armnetwork.PublicIPAddress {
+	method := armnetwork.IPAllocationMethodStatic
+	if sku == "Basic" {
+		method = armnetwork.IPAllocationMethodDynamic
+	}
+	return armnetwork.PublicIPAddress{
 		Location: to(location),
 		SKU:      &armnetwork.PublicIPAddressSKU{Name: to(armnetwork.PublicIPAddressSKUName(sku))},
 		Properties: &armnetwork.PublicIPAddressPropertiesFormat{
-			PublicIPAllocationMethod: to(armnetwork.IPAllocationMethodStatic),
+			PublicIPAllocationMethod: to(method),
 		},
 	}
-	poller, err := e.net.NewPublicIPAddressesClient().BeginCreateOrUpdate(e.t.Context(), rg, name, p, nil)
-	return done(e.t, poller, err).PublicIPAddress
 }
 
-// nic creates a NIC with one IP configuration "ipconfig1" in subnet; a
-// non-empty staticIP makes the address static; pools lists backend pools.
-func (e *env) nic(rg, name, subnet, staticIP string, pools ...string) armnetwork.Interface {
+// pip creates a public IP of the given SKU (Basic: Dynamic, else Static).
+func (e *env) pip(rg, name, sku string) armnetwork.PublicIPAddress {
 	e.t.Helper()
+	var out armnetwork.PublicIPAddress
+	e.create(pipID(rg, name), pipBody(sku), &out)
+	return out
+}
+
+// nicBody is a NIC with one IP configuration "ipconfig1" in subnet; a
+// non-empty staticIP makes the address static; pools lists backend pools.
+func nicBody(subnet, staticIP string, pools ...string) armnetwork.Interface {
 	ic := &armnetwork.InterfaceIPConfigurationPropertiesFormat{Subnet: &armnetwork.Subnet{ID: to(subnet)}}
 	if staticIP != "" {
 		ic.PrivateIPAllocationMethod = to(armnetwork.IPAllocationMethodStatic)
@@ -246,43 +281,70 @@ func (e *env) nic(rg, name, subnet, staticIP string, pools ...string) armnetwork
 	for _, p := range pools {
 		ic.LoadBalancerBackendAddressPools = append(ic.LoadBalancerBackendAddressPools, &armnetwork.BackendAddressPool{ID: to(p)})
 	}
-	n := armnetwork.Interface{
+	return armnetwork.Interface{
 		Location:   to(location),
 		Properties: &armnetwork.InterfacePropertiesFormat{IPConfigurations: []*armnetwork.InterfaceIPConfiguration{{Name: to("ipconfig1"), Properties: ic}}},
 	}
-	p, err := e.net.NewInterfacesClient().BeginCreateOrUpdate(e.t.Context(), rg, name, n, nil)
-	return done(e.t, p, err).Interface
+}
+
+// nic creates a NIC (see nicBody).
+func (e *env) nic(rg, name, subnet, staticIP string, pools ...string) armnetwork.Interface {
+	e.t.Helper()
+	var out armnetwork.Interface
+	e.create(nicID(rg, name), nicBody(subnet, staticIP, pools...), &out)
+	return out
 }
 
 func (e *env) putLB(rg, name string, lb armnetwork.LoadBalancer) armnetwork.LoadBalancer {
 	e.t.Helper()
-	p, err := e.net.NewLoadBalancersClient().BeginCreateOrUpdate(e.t.Context(), rg, name, lb, nil)
-	return done(e.t, p, err).LoadBalancer
+	var out armnetwork.LoadBalancer
+	e.create(lbID(rg, name), lb, &out)
+	return out
 }
 
 func (e *env) getLB(rg, name string) armnetwork.LoadBalancer {
 	e.t.Helper()
-	return must(e.t, e.net.NewLoadBalancersClient().Get(e.t.Context(), rg, name, nil)).LoadBalancer
+	r, err := e.net.NewLoadBalancersClient().Get(e.t.Context(), rg, name, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r.LoadBalancer
 }
 
 func (e *env) getNIC(rg, name string) armnetwork.Interface {
 	e.t.Helper()
-	return must(e.t, e.net.NewInterfacesClient().Get(e.t.Context(), rg, name, nil)).Interface
+	r, err := e.net.NewInterfacesClient().Get(e.t.Context(), rg, name, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r.Interface
 }
 
 func (e *env) getSubnet(rg, vnet, name string) armnetwork.Subnet {
 	e.t.Helper()
-	return must(e.t, e.net.NewSubnetsClient().Get(e.t.Context(), rg, vnet, name, nil)).Subnet
+	r, err := e.net.NewSubnetsClient().Get(e.t.Context(), rg, vnet, name, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r.Subnet
 }
 
 func (e *env) getPool(rg, lb, name string) armnetwork.BackendAddressPool {
 	e.t.Helper()
-	return must(e.t, e.net.NewLoadBalancerBackendAddressPoolsClient().Get(e.t.Context(), rg, lb, name, nil)).BackendAddressPool
+	r, err := e.net.NewLoadBalancerBackendAddressPoolsClient().Get(e.t.Context(), rg, lb, name, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r.BackendAddressPool
 }
 
 func (e *env) getPIP(rg, name string) armnetwork.PublicIPAddress {
 	e.t.Helper()
-	return must(e.t, e.net.NewPublicIPAddressesClient().Get(e.t.Context(), rg, name, nil)).PublicIPAddress
+	r, err := e.net.NewPublicIPAddressesClient().Get(e.t.Context(), rg, name, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r.PublicIPAddress
 }
 
 // ---- raw HTTP ----

@@ -66,10 +66,10 @@ type Server struct {
 	// Addr is the bound address.
 	Addr net.Addr
 
-	http    *http.Server
-	st      store.Store
+	http *http.Server
+	st   store.Store
 	// data plane, when running
-	stopDP func()
+	stopDP  func()
 	ownsSt  bool
 	done    chan error
 	stopped atomic.Bool

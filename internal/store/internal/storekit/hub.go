@@ -34,7 +34,8 @@ type HubOptions struct {
 // has its channel closed and is dropped. All methods are safe for
 // concurrent use.
 type Hub struct {
-	bufSize int
+	bufSize  int
+	ringSize int
 
 	mu sync.Mutex
 	// rev is the last published revision.
@@ -42,10 +43,12 @@ type Hub struct {
 	// compacted is the highest revision for which some event is no longer
 	// in the ring: Watch may only start at fromRev >= compacted.
 	compacted int64
-	ring      []store.Event // circular; len(ring) is the capacity
-	head, n   int
-	watchers  map[*watcher]struct{}
-	closed    bool
+	// ring holds the most recent events, oldest first from head. It grows
+	// to ringSize, then wraps.
+	ring     []store.Event
+	head     int
+	watchers map[*watcher]struct{}
+	closed   bool
 }
 
 type watcher struct {
@@ -66,9 +69,9 @@ func NewHub(rev int64, opts HubOptions) *Hub {
 	}
 	return &Hub{
 		bufSize:   opts.WatchBuffer,
+		ringSize:  opts.HistorySize,
 		rev:       rev,
 		compacted: rev,
-		ring:      make([]store.Event, opts.HistorySize),
 		watchers:  make(map[*watcher]struct{}),
 	}
 }
@@ -93,15 +96,15 @@ func (h *Hub) Publish(rev int64, events []store.Event) {
 	}
 	h.rev = rev
 	for _, ev := range events {
-		if h.n == len(h.ring) {
-			old := h.ring[h.head]
-			h.ring[h.head] = store.Event{}
-			h.head = (h.head + 1) % len(h.ring)
-			h.n--
-			h.compacted = max(h.compacted, old.KV.ModRev)
+		if len(h.ring) < h.ringSize {
+			h.ring = append(h.ring, ev)
+			continue
 		}
-		h.ring[(h.head+h.n)%len(h.ring)] = ev
-		h.n++
+		// Full: overwrite the oldest event. History at and below its
+		// revision is no longer complete.
+		h.compacted = max(h.compacted, h.ring[h.head].KV.ModRev)
+		h.ring[h.head] = ev
+		h.head = (h.head + 1) % len(h.ring)
 	}
 	if len(h.watchers) == 0 || len(events) == 0 {
 		return
@@ -147,7 +150,7 @@ func (h *Hub) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan s
 	}
 	var backlog []store.Event
 	if from < h.rev {
-		for i := range h.n {
+		for i := range h.ring {
 			ev := h.ring[(h.head+i)%len(h.ring)]
 			if ev.KV.ModRev > from && strings.HasPrefix(ev.KV.Key, prefix) {
 				backlog = append(backlog, ev)
@@ -197,6 +200,5 @@ func (h *Hub) Close() {
 	for w := range h.watchers {
 		h.dropLocked(w)
 	}
-	h.ring = nil
-	h.n = 0
+	h.ring, h.head = nil, 0
 }
