@@ -10,7 +10,7 @@ import (
 // 2026-01-01): the rule's backends, up or down, with the reason of the
 // last probe result. It answers synchronously (200).
 func (h *Handler) ruleHealth(req *request, c *rp.Call) error {
-	if !c.APIVersion.AtLeast("2026-01-01") {
+	if !c.APIVersion.AtLeast("2024-03-01") {
 		return noRoute(req)
 	}
 	if _, err := h.rp.Get(req.r.Context(), &rp.Call{ID: c.ID, APIVersion: c.APIVersion}); err != nil {
