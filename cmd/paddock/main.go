@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/paddock-lb/paddock/internal/cli"
 	"github.com/paddock-lb/paddock/internal/lbplan"
 	"github.com/paddock-lb/paddock/internal/rp"
 	"github.com/paddock-lb/paddock/internal/server"
@@ -33,6 +34,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: false,
 	}
 	root.AddCommand(newServe())
+	cli.AddCommands(root, server.DefaultDataDir())
 	return root
 }
 
