@@ -1,0 +1,129 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// echoName accepts TCP connections on addr and writes name to each.
+func echoName(t *testing.T, name, addr string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			io.WriteString(c, name)
+			c.Close()
+		}
+	}()
+}
+
+func readFrom(t *testing.T, addr string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	b, _ := io.ReadAll(c)
+	return string(b)
+}
+
+// TestInboundNAT covers a v1 NAT rule to a NIC's IP configuration, a NIC-based
+// pool behind a rule without probe, and a v2 NAT rule over an IP-based pool
+// whose per-member ports match queryInboundNatRulePortMapping.
+func TestInboundNAT(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	lb := e.id("loadBalancers/lb")
+	vnet := e.id("virtualNetworks/vnet")
+	subnet := vnet + "/subnets/default"
+	body := fmt.Sprintf(`{"location":"local","sku":{"name":"Standard"},"properties":{
+ "frontendIPConfigurations":[{"name":"fe","properties":{"privateIPAllocationMethod":"Static","privateIPAddress":"10.0.0.100","subnet":{"id":%[3]q}}}],
+ "backendAddressPools":[{"name":"nics","properties":{}},
+   {"name":"ips","properties":{"loadBalancerBackendAddresses":[
+     {"name":"b","properties":{"ipAddress":"10.0.0.32","virtualNetwork":{"id":%[2]q}}},
+     {"name":"a","properties":{"ipAddress":"10.0.0.31","virtualNetwork":{"id":%[2]q}}}]}}],
+ "loadBalancingRules":[{"name":"tcp","properties":{"frontendIPConfiguration":{"id":"%[1]s/frontendIPConfigurations/fe"},"backendAddressPool":{"id":"%[1]s/backendAddressPools/nics"},"protocol":"Tcp","frontendPort":7000,"backendPort":9000}}],
+ "inboundNatRules":[
+   {"name":"ssh","properties":{"frontendIPConfiguration":{"id":"%[1]s/frontendIPConfigurations/fe"},"protocol":"Tcp","frontendPort":50001,"backendPort":9022}},
+   {"name":"v2","properties":{"frontendIPConfiguration":{"id":"%[1]s/frontendIPConfigurations/fe"},"protocol":"Tcp","frontendPortRangeStart":60000,"frontendPortRangeEnd":60009,"backendPort":9100,"backendAddressPool":{"id":"%[1]s/backendAddressPools/ips"}}}]}}`, lb, vnet, subnet)
+	if st := e.put(e.net("loadBalancers/lb"), body); st["status"] != "Succeeded" {
+		t.Fatalf("LB: %v", st)
+	}
+	nic := fmt.Sprintf(`{"location":"local","properties":{"ipConfigurations":[{"name":"ip1","properties":{"privateIPAllocationMethod":"Static","privateIPAddress":"10.0.0.21","subnet":{"id":%[2]q},
+  "loadBalancerBackendAddressPools":[{"id":"%[1]s/backendAddressPools/nics"}],"loadBalancerInboundNatRules":[{"id":"%[1]s/inboundNatRules/ssh"}]}}]}}`, lb, subnet)
+	if st := e.put(e.net("networkInterfaces/nic1"), nic); st["status"] != "Succeeded" {
+		t.Fatalf("NIC: %v", st)
+	}
+	echoName(t, "nic-9000", e.host("10.0.0.21")+":9000")
+	echoName(t, "nic-ssh", e.host("10.0.0.21")+":9022")
+	echoName(t, "a-9100", e.host("10.0.0.31")+":9100")
+	echoName(t, "b-9100", e.host("10.0.0.32")+":9100")
+	front := e.host("10.0.0.100")
+
+	if got := readFrom(t, front+":7000"); got != "nic-9000" {
+		t.Errorf("rule to the NIC-based pool reached %q", got)
+	}
+	if got := readFrom(t, front+":50001"); got != "nic-ssh" {
+		t.Errorf("v1 NAT rule reached %q", got)
+	}
+	for _, tc := range []struct{ ip, want string }{{"10.0.0.31", "a-9100"}, {"10.0.0.32", "b-9100"}} {
+		var m struct {
+			Mappings []struct {
+				Name         string `json:"inboundNatRuleName"`
+				FrontendPort int    `json:"frontendPort"`
+				BackendPort  int    `json:"backendPort"`
+			} `json:"inboundNatRulePortMappings"`
+		}
+		code, b := e.do(http.MethodPost, e.net("loadBalancers/lb/backendAddressPools/ips/queryInboundNatRulePortMapping"), fmt.Sprintf(`{"ipAddress":%q}`, tc.ip))
+		if code != 200 {
+			t.Fatalf("query mapping: %d %s", code, b)
+		}
+		if err := jsonUnmarshal(b, &m); err != nil || len(m.Mappings) != 1 {
+			t.Fatalf("query mapping for %s: %s", tc.ip, b)
+		}
+		port := m.Mappings[0].FrontendPort
+		if got := readFrom(t, fmt.Sprintf("%s:%d", front, port)); got != tc.want {
+			t.Errorf("v2 NAT port %d (reported for %s) reached %q, want %q", port, tc.ip, got, tc.want)
+		}
+	}
+}
+
+// TestPublicFrontend serves a rule on a public IP's address.
+func TestPublicFrontend(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.put(e.net("publicIPAddresses/pip"), `{"location":"local","sku":{"name":"Standard"},"properties":{"publicIPAllocationMethod":"Static"}}`)
+	var pip struct {
+		Properties struct {
+			IPAddress string `json:"ipAddress"`
+		} `json:"properties"`
+	}
+	e.get(e.net("publicIPAddresses/pip"), &pip)
+	lb := e.id("loadBalancers/lb")
+	body := fmt.Sprintf(`{"location":"local","sku":{"name":"Standard"},"properties":{
+ "frontendIPConfigurations":[{"name":"fe","properties":{"publicIPAddress":{"id":%[2]q}}}],
+ "backendAddressPools":[{"name":"pool","properties":{"loadBalancerBackendAddresses":[{"name":"a","properties":{"ipAddress":"10.0.0.41","virtualNetwork":{"id":%[3]q}}}]}}],
+ "loadBalancingRules":[{"name":"r","properties":{"frontendIPConfiguration":{"id":"%[1]s/frontendIPConfigurations/fe"},"backendAddressPool":{"id":"%[1]s/backendAddressPools/pool"},"protocol":"Tcp","frontendPort":8443,"backendPort":9000}}]}}`,
+		lb, e.id("publicIPAddresses/pip"), e.id("virtualNetworks/vnet"))
+	if st := e.put(e.net("loadBalancers/lb"), body); st["status"] != "Succeeded" {
+		t.Fatalf("LB: %v", st)
+	}
+	echoName(t, "public", e.host("10.0.0.41")+":9000")
+	if got := readFrom(t, pip.Properties.IPAddress+":8443"); got != "public" {
+		t.Errorf("public frontend %s reached %q", pip.Properties.IPAddress, got)
+	}
+}
