@@ -39,6 +39,9 @@ type Options struct {
 	// Health reports what the data plane knows of a rule's backends; nil
 	// when no data plane runs.
 	Health RuleHealthSource
+	// Status, when set, answers GET /paddock/v1/status (the data plane's
+	// view: listeners, backends, notes).
+	Status func() any
 }
 
 // RuleHealthSource reports the backends of a load-balancing rule.
@@ -55,11 +58,12 @@ type Handler struct {
 	defSub   string
 	ready    func() bool
 	health   RuleHealthSource
+	status   func() any
 }
 
 // New returns the ARM HTTP handler.
 func New(opts Options) *Handler {
-	h := &Handler{rp: opts.RP, log: opts.Logger, pageSize: opts.PageSize, maxBody: opts.MaxBodyBytes, defSub: opts.DefaultSubscription, ready: opts.Ready, health: opts.Health}
+	h := &Handler{rp: opts.RP, log: opts.Logger, pageSize: opts.PageSize, maxBody: opts.MaxBodyBytes, defSub: opts.DefaultSubscription, ready: opts.Ready, health: opts.Health, status: opts.Status}
 	if h.log == nil {
 		h.log = slog.Default()
 	}

@@ -25,6 +25,13 @@ func (h *Handler) route(req *request) error {
 		}
 		writeJSON(req.w, http.StatusOK, map[string]string{"status": "ok"})
 		return nil
+	case len(s) == 3 && eq(s[0], "paddock") && eq(s[1], "v1") && eq(s[2], "status") && m == http.MethodGet:
+		if h.status == nil {
+			writeJSON(req.w, http.StatusOK, map[string]any{"dataPlane": "none", "loadBalancers": []any{}})
+			return nil
+		}
+		writeJSON(req.w, http.StatusOK, map[string]any{"dataPlane": "userspace", "loadBalancers": h.status()})
+		return nil
 	case len(s) == 2 && eq(s[0], "metadata") && eq(s[1], "endpoints"):
 		return h.metadata(req)
 	case len(s) == 0 || !eq(s[0], "subscriptions"):

@@ -81,7 +81,7 @@ func AddCommands(root *cobra.Command, defaultDataDir string) {
 	pf.StringVar(&conn.Endpoint, "endpoint", "https://127.0.0.1:8443", "Paddock server URL")
 	pf.StringVar(&conn.Subscription, "subscription", DefaultSubscription, "subscription id")
 	pf.StringVar(&conn.CAFile, "ca-file", filepath.Join(defaultDataDir, "tls-cert.pem"), "CA certificate of the server (printed by paddock serve)")
-	root.AddCommand(newHealth(conn), newEnv(conn))
+	root.AddCommand(newHealth(conn), newStatus(conn), newEnv(conn))
 }
 
 func newHealth(conn *Conn) *cobra.Command {

@@ -216,3 +216,66 @@ func (c *Controller) Notes(lbID string) []string {
 	}
 	return out
 }
+
+// LBStatus is what the data plane does for one load balancer.
+type LBStatus struct {
+	ID        string           `json:"id"`
+	Listeners []ListenerStatus `json:"listeners"`
+	Notes     []string         `json:"notes,omitempty"`
+}
+
+// ListenerStatus is one frontend socket.
+type ListenerStatus struct {
+	Key      string          `json:"key"`
+	Address  string          `json:"address"`
+	Protocol string          `json:"protocol"`
+	Error    string          `json:"error,omitempty"`
+	Backends []BackendStatus `json:"backends"`
+}
+
+// BackendStatus is one backend of a listener.
+type BackendStatus struct {
+	Address string `json:"address"`
+	Healthy bool   `json:"healthy"`
+}
+
+// Status reports, per load balancer, its listeners, backends and notes
+// as last applied.
+func (c *Controller) Status() []LBStatus {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.plan == nil {
+		return []LBStatus{}
+	}
+	byLB := map[string]*LBStatus{}
+	var order []string
+	get := func(id string) *LBStatus {
+		k := strings.ToLower(id)
+		if s, ok := byLB[k]; ok {
+			return s
+		}
+		s := &LBStatus{ID: id, Listeners: []ListenerStatus{}}
+		byLB[k] = s
+		order = append(order, k)
+		return s
+	}
+	for _, l := range c.plan.Config.Listeners {
+		s := get(c.plan.Owners[l.Key])
+		ls := ListenerStatus{Key: l.Key, Address: l.Addr.String(), Protocol: l.Protocol.String(), Backends: []BackendStatus{}}
+		if err := c.status.Errors[l.Key]; err != nil {
+			ls.Error = err.Error()
+		}
+		for _, b := range l.Rule.Backends {
+			ls.Backends = append(ls.Backends, BackendStatus{Address: b.Addr.String(), Healthy: b.Healthy})
+		}
+		s.Listeners = append(s.Listeners, ls)
+	}
+	for id, notes := range c.plan.Notes {
+		get(id).Notes = append([]string(nil), notes...)
+	}
+	out := make([]LBStatus, 0, len(order))
+	for _, k := range order {
+		out = append(out, *byLB[k])
+	}
+	return out
+}

@@ -113,6 +113,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	var ready atomic.Bool
 	var svc *rp.Service
 	var healthSrc armhttp.RuleHealthSource
+	var statusSrc func() any
 	reg := prometheus.NewRegistry()
 	switch cfg.DataPlane {
 	case "", "none":
@@ -123,6 +124,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		hs := health.New(health.Options{Logger: log})
 		ctl := controller.New(controller.Options{RP: svc, Store: s.st, DataPlane: px, Health: hs, Addresses: cfg.AddressMap, Logger: log})
 		healthSrc = ctl
+		statusSrc = func() any { return ctl.Status() }
 		if err := reg.Register(proxy.NewCollector(px)); err != nil {
 			s.closeStore()
 			return nil, fmt.Errorf("register metrics: %w", err)
@@ -145,7 +147,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.closeStore()
 		return nil, fmt.Errorf("unknown data plane %q (want none or userspace)", cfg.DataPlane)
 	}
-	armh := armhttp.New(armhttp.Options{RP: svc, Logger: log, PageSize: cfg.PageSize, Ready: ready.Load, Health: healthSrc})
+	armh := armhttp.New(armhttp.Options{RP: svc, Logger: log, PageSize: cfg.PageSize, Ready: ready.Load, Health: healthSrc, Status: statusSrc})
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("/", armh)
