@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -226,5 +227,35 @@ func TestUnbindableFrontendFails(t *testing.T) {
 	e.get(e.net("loadBalancers/lb"), &lb)
 	if lb.Properties.ProvisioningState != "Succeeded" {
 		t.Errorf("provisioningState = %q, want Succeeded", lb.Properties.ProvisioningState)
+	}
+}
+
+// TestMetrics: after traffic through a probed rule, /metrics shows the
+// Azure-named figures for the frontend and the backend.
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	startBackend(t, "10.0.0.11", e.host("10.0.0.11")+":9000")
+	e.put(e.net("loadBalancers/lb"), e.lbBody(8080, 9000, []string{"10.0.0.11"}, ""))
+	e.waitHealth("web", 20*time.Second, func(h ruleHealth) bool { return h.Up == 1 })
+	for range 5 {
+		if _, err := fetch("http://" + e.host("10.0.0.100") + ":8080/"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := e.client.Get(e.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	text := string(b)
+	for _, want := range []string{"paddock_syn_count", "paddock_byte_count", "paddock_vip_availability", "paddock_dip_availability", "paddock_health_probe_status", "paddock_health_probe_latency_seconds"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if !strings.Contains(text, `paddock_syn_count{`) || strings.Contains(text, "paddock_syn_count{listener=\"\"") {
+		t.Errorf("unexpected syn count lines")
 	}
 }

@@ -125,7 +125,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ctl := controller.New(controller.Options{RP: svc, Store: s.st, DataPlane: px, Health: hs, Addresses: cfg.AddressMap, Logger: log})
 		healthSrc = ctl
 		statusSrc = func() any { return ctl.Status() }
-		if err := reg.Register(proxy.NewCollector(px)); err != nil {
+		if err := errors.Join(reg.Register(proxy.NewCollector(px)), reg.Register(controller.NewProbeCollector(hs))); err != nil {
 			s.closeStore()
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}
