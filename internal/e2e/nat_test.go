@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -125,5 +126,75 @@ func TestPublicFrontend(t *testing.T) {
 	echoName(t, "public", e.host("10.0.0.41")+":9000")
 	if got := readFrom(t, pip.Properties.IPAddress+":8443"); got != "public" {
 		t.Errorf("public frontend %s reached %q", pip.Properties.IPAddress, got)
+	}
+}
+
+// TestUDPRule echoes datagrams through a Udp rule; a flow keeps its
+// backend.
+func TestUDPRule(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	lb := e.id("loadBalancers/lb")
+	vnet := e.id("virtualNetworks/vnet")
+	body := fmt.Sprintf(`{"location":"local","sku":{"name":"Standard"},"properties":{
+ "frontendIPConfigurations":[{"name":"fe","properties":{"privateIPAllocationMethod":"Static","privateIPAddress":"10.0.0.100","subnet":{"id":"%[2]s/subnets/default"}}}],
+ "backendAddressPools":[{"name":"pool","properties":{"loadBalancerBackendAddresses":[
+   {"name":"a","properties":{"ipAddress":"10.0.0.51","virtualNetwork":{"id":%[2]q}}},
+   {"name":"b","properties":{"ipAddress":"10.0.0.52","virtualNetwork":{"id":%[2]q}}}]}}],
+ "loadBalancingRules":[{"name":"dns","properties":{"frontendIPConfiguration":{"id":"%[1]s/frontendIPConfigurations/fe"},"backendAddressPool":{"id":"%[1]s/backendAddressPools/pool"},"protocol":"Udp","frontendPort":5353,"backendPort":9053}}]}}`, lb, vnet)
+	if st := e.put(e.net("loadBalancers/lb"), body); st["status"] != "Succeeded" {
+		t.Fatalf("LB: %v", st)
+	}
+	for _, a := range []string{"10.0.0.51", "10.0.0.52"} {
+		pc, err := net.ListenPacket("udp", e.host(a)+":9053")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pc.Close() })
+		name := a
+		go func() {
+			buf := make([]byte, 2048)
+			for {
+				n, from, err := pc.ReadFrom(buf)
+				if err != nil {
+					return
+				}
+				pc.WriteTo(append([]byte(name+":"), buf[:n]...), from)
+			}
+		}()
+	}
+	seen := map[string]bool{}
+	for i := range 20 {
+		c, err := net.Dial("udp", e.host("10.0.0.100")+":5353")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first string
+		for j := range 3 {
+			c.SetDeadline(time.Now().Add(3 * time.Second))
+			msg := fmt.Sprintf("q%d-%d", i, j)
+			if _, err := c.Write([]byte(msg)); err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 2048)
+			n, err := c.Read(buf)
+			if err != nil {
+				t.Fatalf("no UDP answer through the rule: %v", err)
+			}
+			from, payload, _ := strings.Cut(string(buf[:n]), ":")
+			if payload != msg {
+				t.Fatalf("echo %q, want %q", payload, msg)
+			}
+			if j == 0 {
+				first = from
+			} else if from != first {
+				t.Fatalf("a UDP flow moved from %s to %s", first, from)
+			}
+		}
+		seen[first] = true
+		c.Close()
+	}
+	if len(seen) != 2 {
+		t.Errorf("20 flows reached only %v", seen)
 	}
 }
