@@ -80,6 +80,19 @@ func TestImportRules(t *testing.T) {
 			},
 		},
 		{
+			name:    "lbplan is a pure compile: no store, providers, HTTP or running data plane",
+			applies: func(p string) bool { return under(p, in("lbplan")) },
+			banned: func(i string) bool {
+				return under(i, in("store")) || under(i, in("rp")) || under(i, in("armhttp")) || under(i, in("server")) ||
+					under(i, in("controller")) || under(i, in("proxy")) || i == "net" || i == "net/http" || i == "os"
+			},
+		},
+		{
+			name:    "the controller does not know HTTP",
+			applies: func(p string) bool { return under(p, in("controller")) },
+			banned:  func(i string) bool { return under(i, in("armhttp")) || under(i, in("server")) || i == "net/http" },
+		},
+		{
 			name:    "bbolt lives in boltstore only",
 			applies: func(p string) bool { return !under(p, in("store/boltstore")) },
 			banned:  func(i string) bool { return under(i, "go.etcd.io/bbolt") },
