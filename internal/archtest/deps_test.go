@@ -70,7 +70,9 @@ func TestImportRules(t *testing.T) {
 		{
 			name:    "rp does not depend on the HTTP boundary or the server",
 			applies: func(p string) bool { return under(p, in("rp")) },
-			banned:  func(i string) bool { return under(i, in("armhttp")) || under(i, in("server")) || under(i, "net/http/httptest") },
+			banned: func(i string) bool {
+				return under(i, in("armhttp")) || under(i, in("server")) || under(i, "net/http/httptest")
+			},
 		},
 		{
 			name:    "arm and resources are vocabulary: no Paddock imports beyond arm and extra",

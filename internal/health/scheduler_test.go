@@ -302,3 +302,90 @@ func TestSchedulerNetProberInMemory(t *testing.T) {
 		}
 	})
 }
+
+// fakeClock is a Clock stepped by hand. Its timers fire synchronously in
+// Advance; the scheduler's callbacks only signal channels.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	c       *fakeClock
+	at      time.Time
+	f       func()
+	stopped bool
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTimer{c: c, at: c.now.Add(d), f: f}
+	c.timers = append(c.timers, t)
+	return t
+}
+
+func (t *fakeTimer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	was := !t.stopped
+	t.stopped = true
+	return was
+}
+
+// Advance moves time forward by d and fires the timers due.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	var due []func()
+	keep := c.timers[:0]
+	for _, t := range c.timers {
+		switch {
+		case t.stopped:
+		case !t.at.After(c.now):
+			t.stopped = true
+			due = append(due, t.f)
+		default:
+			keep = append(keep, t)
+		}
+	}
+	c.timers = keep
+	c.mu.Unlock()
+	for _, f := range due {
+		f()
+	}
+}
+
+// TestSchedulerInjectedClock drives the scheduler with a fake clock alone:
+// inside the bubble real (virtual) time never moves, so every attempt is
+// due to the fake clock. synctest.Wait only synchronizes.
+func TestSchedulerInjectedClock(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		clock := &fakeClock{now: t0}
+		p := newScripted()
+		p.set("a", syscall.ECONNREFUSED)
+		s := New(Options{Prober: p, Clock: clock})
+		defer s.Close()
+		s.Set([]Target{{Key: "a", Addr: addrA, Interval: 10 * time.Second, Threshold: 2}})
+		synctest.Wait()
+		for i, want := range []int{1, 1, 2, 2, 3} {
+			if got := p.count()["a"]; got != want {
+				t.Errorf("after %v: %d attempts, want %d", time.Duration(i)*5*time.Second, got, want)
+			}
+			clock.Advance(5 * time.Second)
+			synctest.Wait()
+		}
+		want := Result{Reason: ReasonConnectionRefused, LastResult: ReasonConnectionRefused, Probed: t0.Add(20 * time.Second)}
+		if diff := cmp.Diff(want, s.Snapshot()["a"]); diff != "" {
+			t.Errorf("result (-want +got):\n%s", diff)
+		}
+	})
+}

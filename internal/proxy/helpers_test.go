@@ -42,7 +42,7 @@ type tcpBackend struct {
 	name  string
 	addr  netip.AddrPort
 	ln    *net.TCPListener
-	ended chan error // nil: EOF from the proxy; else the read error
+	ended chan error // nil: EOF from the proxy; else the read error (the first 1000)
 	wg    sync.WaitGroup
 
 	mu    sync.Mutex
@@ -86,13 +86,21 @@ func (b *tcpBackend) serve(c *net.TCPConn) {
 		c.Close()
 	}()
 	if _, err := fmt.Fprintf(c, "%s\n", b.name); err != nil {
-		b.ended <- err
+		b.end(err)
 		return
 	}
 	_, err := io.Copy(c, c)
-	b.ended <- err
+	b.end(err)
 	if err == nil {
 		fmt.Fprintf(c, "done\n")
+	}
+}
+
+// end reports how a connection ended, unless nobody is listening.
+func (b *tcpBackend) end(err error) {
+	select {
+	case b.ended <- err:
+	default:
 	}
 }
 

@@ -279,13 +279,13 @@ func (p *Proxy) listen(k lkey, name string, s *snapshot) (frontend, error) {
 	case dataplane.TCP:
 		ln, err := lc.Listen(p.ctx, "tcp"+network, k.addr.String())
 		if err != nil {
-			return nil, fmt.Errorf("listen %s: %w", k, err)
+			return nil, fmt.Errorf("open listener: %w", err)
 		}
 		return p.startTCP(k, name, ln.(*net.TCPListener), s), nil
 	default:
 		pc, err := lc.ListenPacket(p.ctx, "udp"+network, k.addr.String())
 		if err != nil {
-			return nil, fmt.Errorf("listen %s: %w", k, err)
+			return nil, fmt.Errorf("open listener: %w", err)
 		}
 		return p.startUDP(k, name, pc.(*net.UDPConn), s), nil
 	}

@@ -170,7 +170,7 @@ func TestTCPDrain(t *testing.T) {
 		name  string
 		drain time.Duration
 	}{
-		{"cut after drain period", 300 * time.Millisecond},
+		{"cut after drain period", time.Second},
 		{"kept without drain period", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -219,13 +219,13 @@ func TestTCPDrainCanceledWhenBackendReturns(t *testing.T) {
 	fe := feAddr(35, 18035)
 	a, b := newTCPBackend(t, "a", 35), newTCPBackend(t, "b", 36)
 	p := newProxy(t)
-	rule := dataplane.Rule{DrainPeriod: 300 * time.Millisecond, Backends: []dataplane.Backend{a.backend(true)}}
+	rule := dataplane.Rule{DrainPeriod: time.Second, Backends: []dataplane.Backend{a.backend(true)}}
 	apply(t, p, tcpConfig(fe, rule))
 	cl := dial(t, netip.Addr{}, fe)
 	defer cl.Close()
 	apply(t, p, tcpConfig(fe, dataplane.Rule{DrainPeriod: rule.DrainPeriod, Backends: []dataplane.Backend{b.backend(true)}}))
 	apply(t, p, tcpConfig(fe, dataplane.Rule{DrainPeriod: rule.DrainPeriod, Backends: []dataplane.Backend{a.backend(false), b.backend(true)}}))
-	time.Sleep(600 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond)
 	cl.echo(t, "back in the rule")
 }
 
@@ -265,15 +265,17 @@ func TestTCPIdleTimeout(t *testing.T) {
 		fe := feAddr(50, 18050)
 		a := newTCPBackend(t, "a", 50)
 		p := newProxy(t)
-		const idle = 200 * time.Millisecond
+		// Long enough that a busy 2-core machine does not stall the busy
+		// client's loop for a whole timeout.
+		const idle = time.Second
 		apply(t, p, tcpConfig(fe, dataplane.Rule{IdleTimeout: idle, TCPReset: true, Backends: []dataplane.Backend{a.backend(true)}}))
 
-		// Traffic every 50 ms for 4 idle timeouts keeps a flow alive.
+		// Traffic every 100 ms for 2.5 idle timeouts keeps a flow alive.
 		busy := dial(t, netip.Addr{}, fe)
 		defer busy.Close()
-		for range 16 {
+		for range 25 {
 			busy.echo(t, "x")
-			time.Sleep(idle / 4)
+			time.Sleep(idle / 10)
 		}
 
 		start := time.Now()
