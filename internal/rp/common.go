@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/paddock-lb/paddock/internal/arm"
@@ -31,10 +33,109 @@ func decodeBody(body []byte, v any) error {
 	case errors.As(err, &se):
 		return arm.BadRequest(arm.CodeInvalidRequestFormat, "Cannot parse the request. Invalid JSON at offset %d: %s.", se.Offset, se.Error())
 	case errors.As(err, &te):
-		target := te.Field
+		target := bodyPath(body, te.Field, te.Value)
 		return arm.BadRequest(arm.CodeInvalidRequestFormat, "Cannot parse the request. Value of type %s is not valid for property '%s' (expected %s).", te.Value, target, te.Type.String()).WithTarget(target)
 	}
 	return arm.BadRequest(arm.CodeInvalidRequestFormat, "Cannot parse the request. %s", err.Error())
+}
+
+// bodyPath turns the field of a JSON type error into the JSON path of the
+// offending value in body. encoding/json reports the Go field path: no
+// array indexes, and embedded structs named ("Tracked.location"); the
+// value is found again in the body, following the path through arrays to
+// the element whose value has the reported JSON kind, e.g.
+// properties.loadBalancingRules[1].properties.frontendPort.
+func bodyPath(body []byte, goField, kind string) string {
+	var doc any
+	if goField == "" || json.Unmarshal(body, &doc) != nil {
+		return goField
+	}
+	if f := strings.Fields(kind); len(f) > 0 {
+		kind = f[0] // "number 1e400" for overflows
+	}
+	if p, ok := findValue(doc, strings.Split(goField, "."), kind, ""); ok {
+		return p
+	}
+	return goField
+}
+
+func findValue(v any, segs []string, kind, at string) (string, bool) {
+	arr, isArr := v.([]any)
+	if len(segs) == 0 {
+		if jsonKind(v) == kind {
+			return at, true
+		}
+		if !isArr {
+			return "", false
+		}
+	}
+	if isArr {
+		for i, el := range arr {
+			if p, ok := findValue(el, segs, kind, at+"["+strconv.Itoa(i)+"]"); ok {
+				return p, true
+			}
+		}
+		return "", false
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return "", false
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	matched := false
+	for _, k := range keys {
+		if !strings.EqualFold(k, segs[0]) {
+			continue
+		}
+		matched = true
+		next := k
+		if at != "" {
+			next = at + "." + k
+		}
+		if p, ok := findValue(obj[k], segs[1:], kind, next); ok {
+			return p, true
+		}
+	}
+	if !matched {
+		// Not a JSON property: the Go name of an embedded struct.
+		return findValue(v, segs[1:], kind, at)
+	}
+	return "", false
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "bool"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return "null"
+}
+
+// cannotParse wraps a shape error the way NRP reports it: 400
+// InvalidRequestFormat "Cannot parse the request." with the reason in
+// details (e.g. InvalidJsonReferenceWrongType).
+func cannotParse(reason *arm.Error) *arm.Error {
+	return &arm.Error{Status: http.StatusBadRequest, Code: arm.CodeInvalidRequestFormat, Message: "Cannot parse the request.", Target: reason.Target, Details: []*arm.Error{reason}}
+}
+
+// retarget rewrites the targets of e and of all its details.
+func retarget(e *arm.Error, f func(string) string) {
+	e.Target = f(e.Target)
+	for _, d := range e.Details {
+		retarget(d, f)
+	}
 }
 
 // Network resource names: 1-80 characters, start alphanumeric, end
@@ -76,8 +177,8 @@ func invalidRef(ref, referrer string, p field.Path) *arm.Error {
 }
 
 func wrongRefType(ref, want string, p field.Path) *arm.Error {
-	return arm.BadRequest(arm.CodeWrongReferenceType,
-		"Reference Id %s is referencing resource of a wrong type. The Id is expected to reference resources of type %s. Path %s.", ref, want, p.String()).WithTarget(p.String())
+	return cannotParse(arm.BadRequest(arm.CodeWrongReferenceType,
+		"Reference Id %s is referencing resource of a wrong type. The Id is expected to reference resources of type %s. Path %s.", ref, want, p.String()).WithTarget(p.String()))
 }
 
 func malformedRef(ref string, p field.Path) *arm.Error {

@@ -13,6 +13,9 @@ import (
 //	r/{sub}/{namespace/type}/{rg}/{name} top-level resource document
 //	x/{target id}|{source id}            back-reference index: source refers to target
 //	                                     (value: the source id as written)
+//	xg/{target id}                       guard of target's back-references: rewritten,
+//	                                     unread, by every write that adds one; read by
+//	                                     every write that decides from their absence
 //	ip/{vnet id}/{address}               private address holder in a VNet (value: holder id)
 //	pip/{address}                        allocated public address (value: public IP id)
 //	op/{operation id}                    long-running operation record
@@ -20,6 +23,7 @@ const (
 	prefixGroup = "g/"
 	prefixRes   = "r/"
 	prefixRef   = "x/"
+	prefixGuard = "xg/"
 	prefixIP    = "ip/"
 	prefixPIP   = "pip/"
 	prefixOp    = "op/"
@@ -48,6 +52,8 @@ func typePrefix(sub, namespace, typ, rg string) string {
 func refPrefix(target string) string { return prefixRef + arm.IDKey(target) + "|" }
 
 func refKey(target, source string) string { return refPrefix(target) + arm.IDKey(source) }
+
+func refGuardKey(target string) string { return prefixGuard + arm.IDKey(target) }
 
 func ipKey(vnetID string, a netip.Addr) string {
 	return prefixIP + arm.IDKey(vnetID) + "/" + a.StringExpanded()

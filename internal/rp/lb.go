@@ -99,7 +99,7 @@ func normalizeLB(lb *network.LoadBalancer, id arm.ResourceID, existing *network.
 		pp := &pool.Properties
 		pp.ProvisioningState = string(arm.Succeeded)
 		pp.BackendIPConfigurations, pp.LoadBalancingRules, pp.OutboundRule, pp.OutboundRules, pp.InboundNATRules = nil, nil, nil, nil, nil
-		pp.LoadBalancerBackendAddresses = compact(pp.LoadBalancerBackendAddresses)
+		pp.LoadBalancerBackendAddresses = dropEchoedNICMembers(compact(pp.LoadBalancerBackendAddresses))
 		for i, a := range pp.LoadBalancerBackendAddresses {
 			a.Properties.NetworkInterfaceIPConfiguration = nil
 			a.Properties.InboundNATRulesPortMapping = nil
@@ -201,6 +201,22 @@ func normalizeLB(lb *network.LoadBalancer, id arm.ResourceID, existing *network.
 			o.Properties.EnableTCPReset = ptr(false)
 		}
 	}
+}
+
+// dropEchoedNICMembers removes the backend addresses that carry nothing but
+// a networkInterfaceIPConfiguration: that is how NRP renders the members of
+// a NIC-based pool, and clients echo GET bodies back. They are read-only
+// data, not IP-based members (azure-lb-api.md §1.9).
+func dropEchoedNICMembers(addrs []*network.LoadBalancerBackendAddress) []*network.LoadBalancerBackendAddress {
+	out := addrs[:0]
+	for _, a := range addrs {
+		p := a.Properties
+		if p.NetworkInterfaceIPConfiguration != nil && p.IPAddress == "" && p.VirtualNetwork == nil && p.Subnet == nil && p.LoadBalancerFrontendIPConfiguration == nil {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 func compact[T any](s []*T) []*T {
@@ -390,10 +406,6 @@ func (s *Service) resolveLB(t *txn, lb *network.LoadBalancer, existing *network.
 		case now == nil:
 			errs.Add("BackendAddressPoolInUseByNetworkInterface", field.NewPath("properties", "backendAddressPools"), "Backend address pool %s cannot be removed because it is referenced by %s. Remove the reference from the network interface first.", op.ID, members[0])
 		case len(now.Properties.LoadBalancerBackendAddresses) > 0:
-			if echoesNICMembers(t, s, now, members) {
-				now.Properties.LoadBalancerBackendAddresses = nil
-				continue
-			}
 			errs.Add("BackendAddressPoolCannotMixNicAndIpMembers", field.NewPath("properties", "backendAddressPools").Index(nowIdx).Child("properties", "loadBalancerBackendAddresses"), "Backend address pool %s has network interface members (%s) and cannot also list IP addresses; a pool is either NIC-based or IP-based.", op.ID, members[0])
 		}
 	}
@@ -446,7 +458,7 @@ func (s *Service) resolveLB(t *txn, lb *network.LoadBalancer, existing *network.
 	for feKey, sub := range newSubnetUse {
 		for _, fe := range p.FrontendIPConfigurations {
 			if arm.IDKey(fe.ID) == feKey {
-				t.put(refKey(sub, fe.ID), []byte(fe.ID))
+				t.addRef(sub, fe.ID)
 			}
 		}
 	}
@@ -456,17 +468,6 @@ func (s *Service) resolveLB(t *txn, lb *network.LoadBalancer, existing *network.
 		}
 	}
 	return nil
-}
-
-// echoesNICMembers reports whether the addresses listed on a NIC-based pool
-// merely mirror its NIC members (clients echo GET output back).
-func echoesNICMembers(t *txn, s *Service, pool *network.BackendAddressPool, members []string) bool {
-	for _, a := range pool.Properties.LoadBalancerBackendAddresses {
-		if a.Properties.NetworkInterfaceIPConfiguration == nil {
-			return false
-		}
-	}
-	return true
 }
 
 // assignPrivateIP allocates (Dynamic) or checks (Static) the private address
@@ -505,29 +506,30 @@ func (s *Service) assignPrivateIP(t *txn, vnet *network.VirtualNetwork, prefix n
 	if a, err := netip.ParseAddr(*addr); err == nil && prefix.Contains(a) && strings.EqualFold(used[a], holder) {
 		return nil // keeps its dynamic address
 	}
-	a, ok := allocateIP(prefix, used)
-	if !ok {
-		errs.Add("SubnetIsFull", path, "Subnet with prefix %s has no free private IP address for %s.", prefix, holder)
-		return nil
+	for {
+		a, ok := allocateIP(prefix, used)
+		if !ok {
+			errs.Add("SubnetIsFull", path, "Subnet with prefix %s has no free private IP address for %s.", prefix, holder)
+			return nil
+		}
+		// The address may have been claimed since used was listed; the
+		// claim reads its key, so take the next one (a later release of
+		// it makes this transaction conflict and start over).
+		other, err := t.claimIP(vnet.ID, a, holder)
+		if err != nil {
+			return err
+		}
+		if other == "" {
+			*addr = a.String()
+			return nil
+		}
+		used[a] = other
 	}
-	if _, err := t.claimIP(vnet.ID, a, holder); err != nil {
-		return err
-	}
-	*addr = a.String()
-	return nil
 }
 
 // poolMembers lists the NIC IP configurations that reference a pool.
 func (s *Service) poolMembers(t *txn, poolID string) ([]string, error) {
-	kvs, err := t.list(refPrefix(poolID))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(kvs))
-	for _, kv := range kvs {
-		out = append(out, string(kv.Value))
-	}
-	return out, nil
+	return t.refsOf(poolID)
 }
 
 // renderLB fills the read-only back-references of a stored load balancer.
@@ -718,6 +720,7 @@ func (s *Service) deleteLB(t *txn, id arm.ResourceID, lb *network.LoadBalancer) 
 		if len(members) > 0 {
 			return arm.BadRequest("LoadBalancerInUseByNetworkInterface", "Load balancer %s cannot be deleted because its backend address pool %s is referenced by %s. Remove the reference from the network interface first.", lb.ID, b.ID, members[0])
 		}
+		t.del(refGuardKey(b.ID))
 	}
 	for _, r := range lb.Properties.InboundNATRules {
 		if r.Properties.BackendIPConfiguration != nil {

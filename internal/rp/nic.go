@@ -199,7 +199,7 @@ func (s *Service) putNIC(t *txn, c *Call, n *network.NetworkInterface) (*Result,
 				continue
 			}
 			if seenPools[pref.Key()] {
-				errs.Add("DuplicateIpConfigurationReferenceOnBackendAddressPool", pp, "IP configuration %s references backend address pool %s more than once.", ic.ID, pr.ID)
+				errs.Append(cannotParse(arm.BadRequest("DuplicateIpConfigurationReferenceOnBackendAddressPool", "IP configuration %s references backend address pool %s more than once.", ic.ID, pr.ID).WithTarget(pp.String())))
 				continue
 			}
 			seenPools[pref.Key()] = true
@@ -277,9 +277,9 @@ func (s *Service) putNIC(t *txn, c *Call, n *network.NetworkInterface) (*Result,
 	}
 	for i, ic := range cfgs {
 		u := uses[i]
-		t.put(refKey(u.subnet, ic.ID), []byte(ic.ID))
+		t.addRef(u.subnet, ic.ID)
 		for _, p := range u.pools {
-			t.put(refKey(p, ic.ID), []byte(ic.ID))
+			t.addRef(p, ic.ID)
 		}
 		if u.pip != "" {
 			if err := s.setPIPHolder(t, u.pip, "", ic.ID); err != nil {

@@ -307,7 +307,11 @@ func (s *Service) List(ctx context.Context, sub, rg, namespace, typ string, v ar
 		}
 	}
 	prefix := typePrefix(sub, namespace, typ, rg)
-	kvs, _, err := s.st.List(ctx, prefix, store.ListOptions{After: after, Limit: limit + 1})
+	opts := store.ListOptions{After: after}
+	if limit > 0 {
+		opts.Limit = limit + 1 // one more tells whether a next page exists
+	}
+	kvs, _, err := s.st.List(ctx, prefix, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -447,20 +451,51 @@ func (s *Service) PatchTags(ctx context.Context, c *Call) (*Result, error) {
 		if err := json.Unmarshal(mustJSON(doc), obj); err != nil {
 			return nil, err
 		}
-		if lb, ok := obj.(*network.LoadBalancer); ok {
-			for _, fe := range lb.Properties.FrontendIPConfigurations {
-				fe.Etag = lb.Etag
-			}
-			for _, b := range lb.Properties.BackendAddressPools {
-				b.Etag = lb.Etag
-			}
-		}
+		setChildEtags(obj)
 		if err := t.putJSON(resKey(c.ID), obj); err != nil {
 			return nil, err
 		}
 		body, err := s.renderBody(t, obj, c.APIVersion)
 		return &Result{Status: http.StatusOK, Body: body}, err
 	})
+}
+
+// setChildEtags gives every child of a resource the resource's etag, as
+// NRP shows it.
+func setChildEtags(obj any) {
+	switch o := obj.(type) {
+	case *network.LoadBalancer:
+		p := &o.Properties
+		for _, c := range p.FrontendIPConfigurations {
+			c.Etag = o.Etag
+		}
+		for _, c := range p.BackendAddressPools {
+			c.Etag = o.Etag
+		}
+		for _, c := range p.LoadBalancingRules {
+			c.Etag = o.Etag
+		}
+		for _, c := range p.Probes {
+			c.Etag = o.Etag
+		}
+		for _, c := range p.InboundNATRules {
+			c.Etag = o.Etag
+		}
+		for _, c := range p.InboundNATPools {
+			c.Etag = o.Etag
+		}
+		for _, c := range p.OutboundRules {
+			c.Etag = o.Etag
+		}
+	case *network.VirtualNetwork:
+		for _, c := range o.Properties.Subnets {
+			c.Etag = o.Etag
+		}
+	case *network.NetworkInterface:
+		for _, c := range o.Properties.IPConfigurations {
+			c.Etag = o.Etag
+		}
+	}
 }
 
 func mustJSON(v any) json.RawMessage {
@@ -536,9 +571,7 @@ func (s *Service) putLBChild(t *txn, c *Call) (*Result, error) {
 	}
 	if e := errs.ToError(); e != nil {
 		// Point targets at the child body the client sent.
-		for _, d := range append([]*arm.Error{e}, e.Details...) {
-			d.Target = strings.TrimPrefix(d.Target, prefix)
-		}
+		retarget(e, func(t string) string { return strings.TrimPrefix(t, prefix) })
 		return nil, e
 	}
 	op, err := s.newOp(t, "put", c.ID, saved.Location)
@@ -574,6 +607,9 @@ func (s *Service) deleteLBChild(t *txn, c *Call) (*Result, error) {
 	}
 	coll, name := c.ID.Types[1], c.ID.Name()
 	if _, exists := childOf(lb, coll, name); !exists {
+		if c.IfMatch != "" {
+			return nil, checkPreconditions(c, false, "")
+		}
 		return &Result{Status: http.StatusNoContent}, nil
 	}
 	if err := checkPreconditions(c, true, lb.Etag); err != nil {

@@ -50,6 +50,9 @@ func (s *Service) PutGroup(ctx context.Context, c *Call) (*Result, error) {
 		out.Name = name
 		if exists {
 			status = http.StatusOK
+			if cur.Properties.ProvisioningState == groupDeleting {
+				return nil, groupBeingDeleted(name)
+			}
 			if !strings.EqualFold(normLocation(cur.Location), normLocation(in.Location)) {
 				return nil, arm.Errorf(http.StatusConflict, "InvalidResourceGroupLocation", "Invalid resource group location '%s'. The Resource group already exists in location '%s'.", in.Location, cur.Location)
 			}
@@ -117,16 +120,49 @@ func (s *Service) groupExists(t *txn, sub, rg string) (bool, error) {
 	return ok, err
 }
 
-// requireGroup fails with ResourceGroupNotFound when the group of id is missing.
+// groupDeleting is the provisioning state of a group being deleted.
+const groupDeleting = "Deleting"
+
+func groupBeingDeleted(rg string) *arm.Error {
+	return arm.Errorf(http.StatusConflict, "ResourceGroupBeingDeleted", "The resource group '%s' is in deprovisioning state and cannot perform this operation.", rg)
+}
+
+// requireGroup fails with ResourceGroupNotFound when the group of id is
+// missing, and with ResourceGroupBeingDeleted while it is being deleted.
 func (s *Service) requireGroup(t *txn, id arm.ResourceID) error {
-	ok, err := s.groupExists(t, id.SubscriptionID, id.ResourceGroup)
+	var g ResourceGroup
+	ok, err := t.getJSON(groupKey(id.SubscriptionID, id.ResourceGroup), &g)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return groupNotFound(id.ResourceGroup)
 	}
+	if g.Properties.ProvisioningState == groupDeleting {
+		return groupBeingDeleted(id.ResourceGroup)
+	}
 	return nil
+}
+
+// setGroupState sets a group's provisioning state (from is the state it
+// must have, "" for any).
+func (s *Service) setGroupState(ctx context.Context, sub, rg, from, to string) error {
+	_, err := s.retry(ctx, func(t *txn) (*Result, error) {
+		var g ResourceGroup
+		ok, err := t.getJSON(groupKey(sub, rg), &g)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, groupNotFound(rg)
+		}
+		if (from != "" && g.Properties.ProvisioningState != from) || g.Properties.ProvisioningState == to {
+			return nil, nil
+		}
+		g.Properties.ProvisioningState = to
+		return nil, t.putJSON(groupKey(sub, rg), g)
+	})
+	return err
 }
 
 // deleteOrder lists resource types in the order a group delete removes them:
@@ -141,37 +177,19 @@ var deleteOrder = []struct{ ns, typ string }{
 
 // DeleteGroup deletes a resource group and everything in it, in dependency
 // order, each resource with its own guards (a subnet still used from
-// another group stops the delete, as in Azure).
+// another group stops the delete, as in Azure). The group is Deleting
+// meanwhile: a create that read it before conflicts and, retried, is
+// refused, and one that committed before is found by the cascade.
 func (s *Service) DeleteGroup(ctx context.Context, c *Call) (*Result, error) {
 	sub, rg := c.ID.SubscriptionID, c.ID.ResourceGroup
-	t := newTxn(ctx, s.st)
-	ok, err := s.groupExists(t, sub, rg)
-	if err != nil {
+	if err := s.setGroupState(ctx, sub, rg, "", groupDeleting); err != nil {
 		return nil, err
 	}
-	if !ok {
-		return nil, groupNotFound(rg)
-	}
-	for _, rt := range deleteOrder {
-		kvs, _, err := s.st.List(ctx, typePrefix(sub, rt.ns, rt.typ, rg), storeListAll)
-		if err != nil {
-			return nil, err
+	if err := s.deleteGroupResources(ctx, sub, rg); err != nil {
+		if rerr := s.setGroupState(ctx, sub, rg, groupDeleting, "Succeeded"); rerr != nil {
+			s.log.Error("restore resource group state after a failed delete", "group", rg, "err", rerr)
 		}
-		for _, kv := range kvs {
-			var env struct {
-				ID string `json:"id"`
-			}
-			if err := jsonUnmarshal(kv.Value, &env); err != nil {
-				return nil, err
-			}
-			id, err := arm.ParseResourceID(env.ID)
-			if err != nil {
-				return nil, err
-			}
-			if _, err := s.Delete(ctx, &Call{ID: id, APIVersion: arm.LatestNetworkAPIVersion}); err != nil {
-				return nil, err
-			}
-		}
+		return nil, err
 	}
 	return s.retry(ctx, func(t *txn) (*Result, error) {
 		t.del(groupKey(sub, rg))
@@ -181,6 +199,31 @@ func (s *Service) DeleteGroup(ctx context.Context, c *Call) (*Result, error) {
 		}
 		return &Result{Status: http.StatusAccepted, Operation: op}, nil
 	})
+}
+
+func (s *Service) deleteGroupResources(ctx context.Context, sub, rg string) error {
+	for _, rt := range deleteOrder {
+		kvs, _, err := s.st.List(ctx, typePrefix(sub, rt.ns, rt.typ, rg), storeListAll)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			var env struct {
+				ID string `json:"id"`
+			}
+			if err := jsonUnmarshal(kv.Value, &env); err != nil {
+				return err
+			}
+			id, err := arm.ParseResourceID(env.ID)
+			if err != nil {
+				return err
+			}
+			if _, err := s.Delete(ctx, &Call{ID: id, APIVersion: arm.LatestNetworkAPIVersion}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ListGroups lists the resource groups of a subscription.

@@ -138,3 +138,30 @@ func (t *txn) commit() (int64, error) {
 	}
 	return t.st.Txn(t.ctx, conds, ops)
 }
+
+// addRef records that source refers to target. A list of target's
+// references does not notice a concurrent insert (see list), so addRef
+// also rewrites target's guard key without reading it: adders never
+// conflict with each other, but a transaction that listed the references
+// with refsOf (and read the guard) conflicts with any insert it missed.
+func (t *txn) addRef(target, source string) {
+	t.put(refKey(target, source), []byte(source))
+	t.put(refGuardKey(target), []byte(source))
+}
+
+// refsOf returns the ids of the resources that refer to target, guarded
+// against concurrent inserts (see addRef).
+func (t *txn) refsOf(target string) ([]string, error) {
+	if _, _, err := t.get(refGuardKey(target)); err != nil {
+		return nil, err
+	}
+	kvs, err := t.list(refPrefix(target))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(kvs))
+	for _, kv := range kvs {
+		out = append(out, string(kv.Value))
+	}
+	return out, nil
+}

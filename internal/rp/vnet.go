@@ -104,7 +104,7 @@ func (s *Service) validateVNet(t *txn, v *network.VirtualNetwork, existing *netw
 			continue
 		}
 		if now == nil {
-			errs.Append(subnetInUse(old, users[0]))
+			errs.Append(subnetInUse(old, users[0]).WithTarget(props.Child("subnets").String()))
 			continue
 		}
 		np, ok := subnetPrefix(now.Properties.AddressPrefix, now.Properties.AddressPrefixes)
@@ -128,15 +128,7 @@ func subnetInUse(sn *network.Subnet, user string) *arm.Error {
 
 // subnetUsers lists the ids of IP configurations and frontends in a subnet.
 func (s *Service) subnetUsers(t *txn, subnetID string) ([]string, error) {
-	kvs, err := t.list(refPrefix(subnetID))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(kvs))
-	for _, kv := range kvs {
-		out = append(out, string(kv.Value))
-	}
-	return out, nil
+	return t.refsOf(subnetID)
 }
 
 // normalizeVNet sets ids, types, etags and states of a VNet about to be stored.
@@ -232,6 +224,7 @@ func (s *Service) deleteVNet(t *txn, id arm.ResourceID, v *network.VirtualNetwor
 		if len(users) > 0 {
 			return subnetInUse(sn, users[0])
 		}
+		t.del(refGuardKey(sn.ID))
 	}
 	t.del(resKey(id))
 	return nil
@@ -280,9 +273,12 @@ func (s *Service) putSubnet(t *txn, c *Call) (*Result, error) {
 		return nil, err
 	}
 	if e := errs.ToError(); e != nil {
-		for _, d := range append(field.ErrorList{e}, e.Details...) {
-			d.Target = strings.Replace(d.Target, fmt.Sprintf("properties.subnets[%d].", len(v.Properties.Subnets)-1), "", 1)
+		// Point targets at the subnet body the client sent.
+		at := fmt.Sprintf("properties.subnets[%d].", len(v.Properties.Subnets)-1)
+		if idx >= 0 {
+			at = fmt.Sprintf("properties.subnets[%d].", idx)
 		}
+		retarget(e, func(t string) string { return strings.TrimPrefix(t, at) })
 		return nil, e
 	}
 	if err := t.putJSON(resKey(vid), v); err != nil {
@@ -319,7 +315,13 @@ func (s *Service) deleteSubnet(t *txn, c *Call) (*Result, error) {
 		}
 	}
 	if idx < 0 {
+		if c.IfMatch != "" {
+			return nil, checkPreconditions(c, false, "")
+		}
 		return &Result{Status: http.StatusNoContent}, nil
+	}
+	if err := checkPreconditions(c, true, v.Etag); err != nil {
+		return nil, err
 	}
 	users, err := s.subnetUsers(t, v.Properties.Subnets[idx].ID)
 	if err != nil {
@@ -328,6 +330,7 @@ func (s *Service) deleteSubnet(t *txn, c *Call) (*Result, error) {
 	if len(users) > 0 {
 		return nil, subnetInUse(v.Properties.Subnets[idx], users[0])
 	}
+	t.del(refGuardKey(v.Properties.Subnets[idx].ID))
 	v.Properties.Subnets = append(v.Properties.Subnets[:idx], v.Properties.Subnets[idx+1:]...)
 	v.Etag = arm.NewETag()
 	for _, sn := range v.Properties.Subnets {
