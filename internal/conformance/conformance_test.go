@@ -189,7 +189,6 @@ func (ex *example) recordedBody(status string) any {
 
 type client struct {
 	base string
-	api  string
 	http *http.Client
 }
 

@@ -22,8 +22,6 @@ var knownDifferences = map[string][]known{
 		{"value[natRule1.3].properties.backendIPConfiguration", rVMSS},
 	},
 	"2020-05-01/LoadBalancerCreateWithOutboundRules.json": {
-		{"properties.frontendIPConfigurations[fe-lb].properties.privateIPAddressVersion", rPublicFrontendPrivateFields},
-		{"properties.frontendIPConfigurations[fe-lb].properties.privateIPAllocationMethod", rPublicFrontendPrivateFields},
 		{"properties.outboundRules[rule1].properties.allocatedOutboundPorts", rOutboundPorts},
 	},
 	"2020-05-01/LoadBalancerGet.json": {
@@ -35,31 +33,17 @@ var knownDifferences = map[string][]known{
 	"2020-05-01/LoadBalancerListAll.json": {
 		{"value[lb].sku.name", rBasicTCPReset},
 	},
-	"2020-05-01/LoadBalancerNetworkInterfaceListSimple.json": {
-		{"value[mynic].properties.dnsSettings.appliedDnsServers", rAppliedDNS},
-	},
 	"2020-05-01/LoadBalancerNetworkInterfaceListVmss.json": {
 		{"value[vmss1Nic]", rVMSSNIC},
 	},
-	"2020-05-01/NetworkInterfaceCreate.json": {
-		{"properties.dnsSettings", rDNSDefault},
-	},
 	"2020-05-01/NetworkInterfaceGet.json": {
-		{"properties.dnsSettings.appliedDnsServers", rAppliedDNS},
 		{"properties.dnsSettings.internalDomainNameSuffix", rInternalDNS},
 	},
 	"2020-05-01/NetworkInterfaceList.json": {
-		{"value[test-nic2].properties.dnsSettings.appliedDnsServers", rAppliedDNS},
-		{"value[test-nic].properties.dnsSettings.appliedDnsServers", rAppliedDNS},
 		{"value[test-nic].properties.dnsSettings.internalDomainNameSuffix", rInternalDNS},
 	},
 	"2020-05-01/NetworkInterfaceListAll.json": {
-		{"value[test-nic2].properties.dnsSettings.appliedDnsServers", rAppliedDNS},
-		{"value[test-nic].properties.dnsSettings.appliedDnsServers", rAppliedDNS},
 		{"value[test-nic].properties.dnsSettings.internalDomainNameSuffix", rInternalDNS},
-	},
-	"2020-05-01/NetworkInterfaceLoadBalancerList.json": {
-		{"value[lbname1].properties.frontendIPConfigurations[lbfrontend].properties.privateIPAllocationMethod", rPublicFrontendPrivateFields},
 	},
 	"2020-05-01/PublicIpAddressCreateCustomizedValues.json": {
 		{"name", rPIPName},
@@ -88,39 +72,26 @@ var knownDifferences = map[string][]known{
 		{"properties.delegations[myDelegation].properties.provisioningState", rDelegation},
 		{"properties.purpose", rDelegation},
 	},
-	"2020-05-01/VirtualNetworkCreate.json": {
-		{"properties.virtualNetworkPeerings", rPeerings},
-	},
 	"2020-05-01/VirtualNetworkCreateServiceEndpointPolicy.json": {
 		{"properties.subnets[test-1].properties.ipConfigurations", rEmptyReadOnly},
 		{"properties.subnets[test-1].properties.resourceNavigationLinks", rEmptyReadOnly},
 		{"properties.subnets[test-1].properties.serviceEndpoints[#0].locations", rServiceEndpoint},
 		{"properties.subnets[test-1].properties.serviceEndpoints[#0].provisioningState", rServiceEndpoint},
-		{"properties.virtualNetworkPeerings", rPeerings},
 	},
 	"2020-05-01/VirtualNetworkCreateServiceEndpoints.json": {
 		{"properties.subnets[test-1].properties.ipConfigurations", rEmptyReadOnly},
 		{"properties.subnets[test-1].properties.resourceNavigationLinks", rEmptyReadOnly},
 		{"properties.subnets[test-1].properties.serviceEndpoints[#0].locations", rServiceEndpoint},
 		{"properties.subnets[test-1].properties.serviceEndpoints[#0].provisioningState", rServiceEndpoint},
-		{"properties.virtualNetworkPeerings", rPeerings},
-	},
-	"2020-05-01/VirtualNetworkCreateSubnet.json": {
-		{"properties.virtualNetworkPeerings", rPeerings},
-	},
-	"2020-05-01/VirtualNetworkCreateSubnetWithAddressPrefixes.json": {
-		{"properties.virtualNetworkPeerings", rPeerings},
 	},
 	"2020-05-01/VirtualNetworkCreateSubnetWithDelegation.json": {
 		{"properties.subnets[test-1].properties.delegations[myDelegation].id", rDelegation},
 		{"properties.subnets[test-1].properties.delegations[myDelegation].properties.actions", rDelegation},
 		{"properties.subnets[test-1].properties.delegations[myDelegation].properties.provisioningState", rDelegation},
 		{"properties.subnets[test-1].properties.purpose", rDelegation},
-		{"properties.virtualNetworkPeerings", rPeerings},
 	},
 	"2020-05-01/VirtualNetworkCreateWithBgpCommunities.json": {
 		{"properties.bgpCommunities.regionalCommunity", rRegionalCommunity},
-		{"properties.virtualNetworkPeerings", rPeerings},
 	},
 	"2020-05-01/VirtualNetworkGetWithServiceAssociationLink.json": {
 		{"properties.subnets[subnet1].properties.delegations[aciDelegation].etag", rDelegation},
@@ -160,8 +131,6 @@ var knownDifferences = map[string][]known{
 		{"properties.frontendIPConfigurations[fe-lb].properties.inboundNatRules", rGlobalTierNatRule},
 	},
 	"2026-01-01/LoadBalancerCreateWithOutboundRules.json": {
-		{"properties.frontendIPConfigurations[fe-lb].properties.privateIPAddressVersion", rPublicFrontendPrivateFields},
-		{"properties.frontendIPConfigurations[fe-lb].properties.privateIPAllocationMethod", rPublicFrontendPrivateFields},
 		{"properties.outboundRules[rule1].properties.allocatedOutboundPorts", rOutboundPorts},
 	},
 	"2026-01-01/LoadBalancerGet.json": {
@@ -180,45 +149,23 @@ var knownDifferences = map[string][]known{
 	"2026-01-01/LoadBalancerListAll.json": {
 		{"value[lb].sku.name", rBasicTCPReset},
 	},
-	"2026-01-01/LoadBalancerNetworkInterfaceListSimple.json": {
-		{"value[mynic].properties.dnsSettings.appliedDnsServers", rAppliedDNS},
-	},
 	"2026-01-01/LoadBalancerNetworkInterfaceListVmss.json": {
 		{"value[vmss1Nic]", rVMSSNIC},
 	},
 	"2026-01-01/LoadBalancersSwapPublicIpAddresses.json": {
 		{"(status)", rSwapMissing},
 	},
-	"2026-01-01/NetworkInterfaceCreate.json": {
-		{"(status)", rNICPrimary},
-	},
-	"2026-01-01/NetworkInterfaceCreateGatewayLoadBalancerConsumer.json": {
-		{"properties.dnsSettings", rDNSDefault},
-	},
 	"2026-01-01/NetworkInterfaceGet.json": {
-		{"properties.dnsSettings.appliedDnsServers", rAppliedDNS},
 		{"properties.dnsSettings.internalDomainNameSuffix", rInternalDNS},
 		{"properties.dscpConfiguration", rDscp},
-		{"properties.vnetEncryptionSupported", rVnetEncryption},
 	},
 	"2026-01-01/NetworkInterfaceList.json": {
-		{"value[test-nic2].properties.dnsSettings.appliedDnsServers", rAppliedDNS},
 		{"value[test-nic2].properties.ipConfigurations[ipconfig1].properties.subnet.id", rNICTwoVNets},
 		{"value[test-nic2].properties.ipConfigurations[ipconfig2].id", rNICConfigID},
-		{"value[test-nic2].properties.vnetEncryptionSupported", rVnetEncryption},
-		{"value[test-nic].properties.dnsSettings.appliedDnsServers", rAppliedDNS},
 		{"value[test-nic].properties.dnsSettings.internalDomainNameSuffix", rInternalDNS},
-		{"value[test-nic].properties.vnetEncryptionSupported", rVnetEncryption},
 	},
 	"2026-01-01/NetworkInterfaceListAll.json": {
-		{"value[test-nic2].properties.dnsSettings.appliedDnsServers", rAppliedDNS},
-		{"value[test-nic2].properties.vnetEncryptionSupported", rVnetEncryption},
-		{"value[test-nic].properties.dnsSettings.appliedDnsServers", rAppliedDNS},
 		{"value[test-nic].properties.dnsSettings.internalDomainNameSuffix", rInternalDNS},
-		{"value[test-nic].properties.vnetEncryptionSupported", rVnetEncryption},
-	},
-	"2026-01-01/NetworkInterfaceLoadBalancerList.json": {
-		{"value[lbname1].properties.frontendIPConfigurations[lbfrontend].properties.privateIPAllocationMethod", rPublicFrontendPrivateFields},
 	},
 	"2026-01-01/PublicIpAddressCreateCustomizedValues.json": {
 		{"name", rPIPName},
@@ -271,42 +218,26 @@ var knownDifferences = map[string][]known{
 		{"properties.delegations[myDelegation].properties.provisioningState", rDelegation},
 		{"properties.purpose", rDelegation},
 	},
-	"2026-01-01/VirtualNetworkCreate.json": {
-		{"properties.virtualNetworkPeerings", rPeerings},
-	},
 	"2026-01-01/VirtualNetworkCreateServiceEndpointPolicy.json": {
 		{"properties.subnets[test-1].properties.ipConfigurations", rEmptyReadOnly},
 		{"properties.subnets[test-1].properties.resourceNavigationLinks", rEmptyReadOnly},
 		{"properties.subnets[test-1].properties.serviceEndpoints[#0].locations", rServiceEndpoint},
 		{"properties.subnets[test-1].properties.serviceEndpoints[#0].provisioningState", rServiceEndpoint},
-		{"properties.virtualNetworkPeerings", rPeerings},
 	},
 	"2026-01-01/VirtualNetworkCreateServiceEndpoints.json": {
 		{"properties.subnets[test-1].properties.ipConfigurations", rEmptyReadOnly},
 		{"properties.subnets[test-1].properties.resourceNavigationLinks", rEmptyReadOnly},
 		{"properties.subnets[test-1].properties.serviceEndpoints[#0].locations", rServiceEndpoint},
 		{"properties.subnets[test-1].properties.serviceEndpoints[#0].provisioningState", rServiceEndpoint},
-		{"properties.virtualNetworkPeerings", rPeerings},
-	},
-	"2026-01-01/VirtualNetworkCreateSubnet.json": {
-		{"properties.virtualNetworkPeerings", rPeerings},
-	},
-	"2026-01-01/VirtualNetworkCreateSubnetWithAddressPrefixes.json": {
-		{"properties.virtualNetworkPeerings", rPeerings},
 	},
 	"2026-01-01/VirtualNetworkCreateSubnetWithDelegation.json": {
 		{"properties.subnets[test-1].properties.delegations[myDelegation].id", rDelegation},
 		{"properties.subnets[test-1].properties.delegations[myDelegation].properties.actions", rDelegation},
 		{"properties.subnets[test-1].properties.delegations[myDelegation].properties.provisioningState", rDelegation},
 		{"properties.subnets[test-1].properties.purpose", rDelegation},
-		{"properties.virtualNetworkPeerings", rPeerings},
 	},
 	"2026-01-01/VirtualNetworkCreateWithBgpCommunities.json": {
 		{"properties.bgpCommunities.regionalCommunity", rRegionalCommunity},
-		{"properties.virtualNetworkPeerings", rPeerings},
-	},
-	"2026-01-01/VirtualNetworkCreateWithEncryption.json": {
-		{"properties.virtualNetworkPeerings", rPeerings},
 	},
 	"2026-01-01/VirtualNetworkCreateWithIpamPool.json": {
 		{"(status)", rIpam},

@@ -156,7 +156,7 @@ func (c *Controller) Reconcile(ctx context.Context) error {
 			return r, ok
 		}
 	}
-	plan := lbplan.Compile(lbplan.Input{LoadBalancers: snap.LoadBalancers, IPConfigs: snap.IPConfigs, PublicIPs: snap.PublicIPs}, c.opts.Addresses, hv)
+	plan := lbplan.Compile(lbplan.Input{LoadBalancers: snap.LoadBalancers, IPConfigs: snap.IPConfigs, PublicIPs: snap.PublicIPs, NATPoolMembers: snap.NATPoolMembers}, c.opts.Addresses, hv)
 	if c.opts.Health != nil {
 		c.opts.Health.Set(plan.Probes)
 	}

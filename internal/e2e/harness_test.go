@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -34,12 +33,20 @@ type env struct {
 
 var usedNets sync.Map
 
+// pickNet picks a loopback /16 no other test of this process uses and
+// whose frontend address is free on this machine.
 func pickNet() byte {
 	for {
 		x := byte(20 + rand.IntN(200))
-		if _, loaded := usedNets.LoadOrStore(x, true); !loaded {
-			return x
+		if _, loaded := usedNets.LoadOrStore(x, true); loaded {
+			continue
 		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.%d.0.100:8080", x))
+		if err != nil {
+			continue // someone else serves there
+		}
+		ln.Close()
+		return x
 	}
 }
 
@@ -214,12 +221,6 @@ func fetch(url string) (string, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return string(b), err
-}
-
-func jsonBody(v any) string {
-	var buf bytes.Buffer
-	json.NewEncoder(&buf).Encode(v)
-	return buf.String()
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

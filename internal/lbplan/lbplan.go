@@ -34,6 +34,9 @@ type Input struct {
 	IPConfigs map[string]netip.Addr
 	// PublicIPs maps a lower-cased public IP id to its address.
 	PublicIPs map[string]netip.Addr
+	// NATPoolMembers maps a lower-cased inbound NAT pool id to the NIC IP
+	// configurations that reference it.
+	NATPoolMembers map[string][]string
 }
 
 // HealthView answers the probe status of a target key; known is false
@@ -310,8 +313,8 @@ func (c *compiler) run() {
 	for _, r := range p.InboundNATRules {
 		c.natRule(r)
 	}
-	if len(p.InboundNATPools) > 0 {
-		c.note("inbound NAT pools are stored but carry no traffic: they serve scale-set NICs, which Paddock does not model")
+	for _, np := range p.InboundNATPools {
+		c.natPool(np)
 	}
 	if len(p.OutboundRules) > 0 {
 		c.note("outbound rules are stored; the userspace data plane does not SNAT backend traffic")
@@ -476,5 +479,44 @@ func (c *compiler) natRule(r *network.InboundNATRule) {
 	rule.Backends = []dataplane.Backend{{Key: strings.ToLower(rp.BackendIPConfiguration.ID), Addr: netip.AddrPortFrom(c.amap.Host(ip), uint16(bport)), Healthy: true}}
 	for _, proto := range protocols(rp.Protocol) {
 		c.addListener(rule.Name, addr, *rp.FrontendPort, proto, rule)
+	}
+}
+
+// natPool gives each NIC IP configuration that references an inbound NAT
+// pool its own frontend port, frontendPortRangeStart + i, members in
+// address order.
+func (c *compiler) natPool(np *network.InboundNATPool) {
+	pp := np.Properties
+	if pp.FrontendPortRangeStart == nil || pp.FrontendPortRangeEnd == nil || pp.BackendPort == nil {
+		return
+	}
+	addr, ok := c.frontendAddr(pp.FrontendIPConfiguration)
+	if !ok {
+		return
+	}
+	var ms []member
+	for _, ic := range c.in.NATPoolMembers[strings.ToLower(np.ID)] {
+		ip, ok := c.in.IPConfigs[strings.ToLower(ic)]
+		if !ok {
+			continue
+		}
+		ms = append(ms, member{key: strings.ToLower(ic), azure: ip, host: c.amap.Host(ip), ipconfig: ic})
+	}
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].azure.Less(ms[j].azure) })
+	for i, m := range ms {
+		port := *pp.FrontendPortRangeStart + int32(i)
+		if port > *pp.FrontendPortRangeEnd {
+			c.note("inbound NAT pool %s: frontend port range exhausted; %s gets no port", np.Name, m.azure)
+			continue
+		}
+		rule := dataplane.Rule{
+			Name:        strings.ToLower(np.ID) + "/" + m.key,
+			IdleTimeout: minutes(pp.IdleTimeoutInMinutes),
+			TCPReset:    pp.EnableTCPReset != nil && *pp.EnableTCPReset,
+			Backends:    []dataplane.Backend{{Key: m.key, Addr: netip.AddrPortFrom(m.host, uint16(*pp.BackendPort)), Healthy: true}},
+		}
+		for _, proto := range protocols(pp.Protocol) {
+			c.addListener(strings.ToLower(np.ID), addr, port, proto, rule)
+		}
 	}
 }

@@ -76,7 +76,8 @@ func TestNewSnapshotReusesTables(t *testing.T) {
 		t.Error("new eligible backend, table reused")
 	}
 	tables := map[string]*maglev.Table{}
-	if newSnapshot(r, nil, tables, log).table != newSnapshot(r, nil, tables, log).table {
+	first, second := newSnapshot(r, nil, tables, log), newSnapshot(r, nil, tables, log)
+	if first.table != second.table {
 		t.Error("two listeners with one pool in one Apply built two tables")
 	}
 }

@@ -43,6 +43,9 @@ type DataPlaneSnapshot struct {
 	IPConfigs map[string]netip.Addr
 	// PublicIPs maps lower-cased public IP ids to their address.
 	PublicIPs map[string]netip.Addr
+	// NATPoolMembers maps a lower-cased inbound NAT pool id to the NIC IP
+	// configurations that reference it.
+	NATPoolMembers map[string][]string
 }
 
 // DataPlaneSnapshot reads every load balancer, rendered, with the
@@ -52,7 +55,7 @@ func (s *Service) DataPlaneSnapshot(ctx context.Context) (*DataPlaneSnapshot, er
 	if err != nil {
 		return nil, err
 	}
-	snap := &DataPlaneSnapshot{Rev: rev, IPConfigs: map[string]netip.Addr{}, PublicIPs: map[string]netip.Addr{}}
+	snap := &DataPlaneSnapshot{Rev: rev, IPConfigs: map[string]netip.Addr{}, PublicIPs: map[string]netip.Addr{}, NATPoolMembers: map[string][]string{}}
 	subs, err := s.Subscriptions(ctx)
 	if err != nil {
 		return nil, err
@@ -102,6 +105,18 @@ func (s *Service) DataPlaneSnapshot(ctx context.Context) (*DataPlaneSnapshot, er
 					return nil, err
 				}
 			}
+		}
+		for _, np := range lb.Properties.InboundNATPools {
+			users, err := s.poolMembers(t, np.ID)
+			if err != nil {
+				return nil, err
+			}
+			for _, u := range users {
+				if err := addIC(u); err != nil {
+					return nil, err
+				}
+			}
+			snap.NATPoolMembers[strings.ToLower(np.ID)] = users
 		}
 		for _, fe := range lb.Properties.FrontendIPConfigurations {
 			if pr := fe.Properties.PublicIPAddress; pr != nil && pr.ID != "" {

@@ -91,7 +91,12 @@ func normalizeLB(lb *network.LoadBalancer, id arm.ResourceID, existing *network.
 				}
 			}
 		} else {
-			fp.PrivateIPAddress, fp.PrivateIPAllocationMethod = "", ""
+			// Azure shows Dynamic / IPv4 on public frontends too.
+			fp.PrivateIPAddress = ""
+			fp.PrivateIPAllocationMethod = "Dynamic"
+			if fp.PrivateIPAddressVersion == "" {
+				fp.PrivateIPAddressVersion = "IPv4"
+			}
 		}
 	}
 	for _, pool := range p.BackendAddressPools {
@@ -147,9 +152,6 @@ func normalizeLB(lb *network.LoadBalancer, id arm.ResourceID, existing *network.
 		}
 		if pp.NumberOfProbes == nil {
 			pp.NumberOfProbes = ptr(int32(2))
-		}
-		if pp.ProbeThreshold == nil {
-			pp.ProbeThreshold = ptr(int32(1))
 		}
 	}
 	for _, r := range p.InboundNATRules {
@@ -421,6 +423,24 @@ func (s *Service) resolveLB(t *txn, lb *network.LoadBalancer, existing *network.
 		}
 		if !found {
 			errs.Add("InboundNatRuleInUseByNetworkInterface", field.NewPath("properties", "inboundNatRules"), "Inbound NAT rule %s cannot be removed because it is referenced by %s. Remove the reference from the network interface first.", or.ID, or.Properties.BackendIPConfiguration.ID)
+		}
+	}
+	for _, onp := range old.InboundNATPools {
+		found := false
+		for _, np := range p.InboundNATPools {
+			if strings.EqualFold(np.Name, onp.Name) {
+				found = true
+			}
+		}
+		if found {
+			continue
+		}
+		users, err := t.refsOf(onp.ID)
+		if err != nil {
+			return err
+		}
+		if len(users) > 0 {
+			errs.Add("InboundNatPoolInUseByNetworkInterface", field.NewPath("properties", "inboundNatPools"), "Inbound NAT pool %s cannot be removed because it is referenced by %s. Remove the reference from the network interface first.", onp.ID, users[0])
 		}
 	}
 	if len(*errs) > 0 {
@@ -726,6 +746,16 @@ func (s *Service) deleteLB(t *txn, id arm.ResourceID, lb *network.LoadBalancer) 
 		if r.Properties.BackendIPConfiguration != nil {
 			return arm.BadRequest("LoadBalancerInUseByNetworkInterface", "Load balancer %s cannot be deleted because its inbound NAT rule %s is referenced by %s.", lb.ID, r.ID, r.Properties.BackendIPConfiguration.ID)
 		}
+	}
+	for _, np := range lb.Properties.InboundNATPools {
+		users, err := t.refsOf(np.ID)
+		if err != nil {
+			return err
+		}
+		if len(users) > 0 {
+			return arm.BadRequest("LoadBalancerInUseByNetworkInterface", "Load balancer %s cannot be deleted because its inbound NAT pool %s is referenced by %s.", lb.ID, np.ID, users[0])
+		}
+		t.del(refGuardKey(np.ID))
 	}
 	for _, fe := range lb.Properties.FrontendIPConfigurations {
 		if sub := fe.Properties.Subnet; sub != nil && sub.ID != "" {

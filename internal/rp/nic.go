@@ -2,6 +2,7 @@ package rp
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -27,12 +28,13 @@ func macFor(guid string) string {
 }
 
 type nicUse struct {
-	subnet string // subnet id
-	vnet   string
-	addr   netip.Addr
-	pip    string
-	pools  []string
-	nats   []string
+	subnet   string // subnet id
+	vnet     string
+	addr     netip.Addr
+	pip      string
+	pools    []string
+	nats     []string
+	natPools []string
 }
 
 func (s *Service) putNIC(t *txn, c *Call, n *network.NetworkInterface) (*Result, error) {
@@ -70,6 +72,7 @@ func (s *Service) putNIC(t *txn, c *Call, n *network.NetworkInterface) (*Result,
 		n.Properties.EnableIPForwarding = ptr(false)
 	}
 	n.Properties.Primary = ptr(true)
+	n.Properties.VnetEncryptionSupported = ptr(false)
 	nid, _ := arm.ParseResourceID(n.ID)
 	var errs field.ErrorList
 	if n.Location == "" {
@@ -109,9 +112,25 @@ func (s *Service) putNIC(t *txn, c *Call, n *network.NetworkInterface) (*Result,
 	switch {
 	case len(cfgs) == 1:
 		cfgs[0].Properties.Primary = ptr(true)
-	case len(cfgs) > 1 && primaries != 1:
+	case len(cfgs) > 1 && primaries == 0:
+		// Azure makes the first IP configuration primary.
+		cfgs[0].Properties.Primary = ptr(true)
+	case len(cfgs) > 1 && primaries > 1:
 		errs.Add("NetworkInterfaceMustHaveExactlyOnePrimaryIpConfiguration", props.Child("ipConfigurations"), "Network interface %s has %d IP configurations marked primary; exactly one must be primary.", n.ID, primaries)
 	}
+	// A secondary IP configuration without a subnet takes the primary's.
+	var primarySubnet *network.SubResource
+	for _, ic := range cfgs {
+		if deref(ic.Properties.Primary, false) && ic.Properties.Subnet != nil {
+			primarySubnet = ic.Properties.Subnet
+		}
+	}
+	for _, ic := range cfgs {
+		if (ic.Properties.Subnet == nil || ic.Properties.Subnet.ID == "") && primarySubnet != nil && !deref(ic.Properties.Primary, false) {
+			ic.Properties.Subnet = &network.SubResource{ID: primarySubnet.ID}
+		}
+	}
+	fillNICDNS(n)
 	for _, ic := range cfgs {
 		if ic.Properties.Primary == nil {
 			ic.Properties.Primary = ptr(false)
@@ -261,6 +280,32 @@ func (s *Service) putNIC(t *txn, c *Call, n *network.NetworkInterface) (*Result,
 			nr.ID = rule.ID
 			u.nats = append(u.nats, rule.ID)
 		}
+		for j, np := range ip.LoadBalancerInboundNATPools {
+			pp := path.Child("loadBalancerInboundNatPools").Index(j).Child("id")
+			pref, ok := parseRef(np.ID, network.TypeInboundNATPool, pp, &errs)
+			if !ok {
+				continue
+			}
+			lb, found, err := s.loadLB(t, pref.Root())
+			if err != nil {
+				return nil, err
+			}
+			var pool *network.InboundNATPool
+			if found {
+				for _, x := range lb.Properties.InboundNATPools {
+					if strings.EqualFold(x.Name, pref.Name()) {
+						pool = x
+					}
+				}
+			}
+			if pool == nil {
+				errs.Append(invalidRef(np.ID, ic.ID, pp))
+				continue
+			}
+			rulesOnNIC++
+			np.ID = pool.ID
+			u.natPools = append(u.natPools, pool.ID)
+		}
 		uses[i] = u
 	}
 	if rulesOnNIC > maxRulesPerNIC {
@@ -279,6 +324,9 @@ func (s *Service) putNIC(t *txn, c *Call, n *network.NetworkInterface) (*Result,
 		u := uses[i]
 		t.addRef(u.subnet, ic.ID)
 		for _, p := range u.pools {
+			t.addRef(p, ic.ID)
+		}
+		for _, p := range u.natPools {
 			t.addRef(p, ic.ID)
 		}
 		if u.pip != "" {
@@ -323,6 +371,11 @@ func (s *Service) releaseNIC(t *txn, old *network.NetworkInterface, cfgs []*netw
 		}
 		for _, p := range op.LoadBalancerBackendAddressPools {
 			if now == nil || !containsID(now.pools, p.ID) {
+				t.del(refKey(p.ID, oc.ID))
+			}
+		}
+		for _, p := range op.LoadBalancerInboundNATPools {
+			if now == nil || !containsID(now.natPools, p.ID) {
 				t.del(refKey(p.ID, oc.ID))
 			}
 		}
@@ -400,4 +453,24 @@ func (s *Service) deleteNIC(t *txn, id arm.ResourceID, n *network.NetworkInterfa
 	}
 	t.del(resKey(id))
 	return nil
+}
+
+// fillNICDNS gives a NIC the dnsSettings Azure always returns:
+// dnsServers (as sent, or []) and appliedDnsServers (the NIC's servers).
+func fillNICDNS(n *network.NetworkInterface) {
+	dns := map[string]any{}
+	if len(n.Properties.DNSSettings) > 0 {
+		if err := json.Unmarshal(n.Properties.DNSSettings, &dns); err != nil || dns == nil {
+			dns = map[string]any{}
+		}
+	}
+	servers, ok := dns["dnsServers"].([]any)
+	if !ok {
+		servers = []any{}
+	}
+	dns["dnsServers"] = servers
+	dns["appliedDnsServers"] = servers
+	if b, err := json.Marshal(dns); err == nil {
+		n.Properties.DNSSettings = b
+	}
 }

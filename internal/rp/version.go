@@ -88,6 +88,10 @@ func trimFor(obj any, v arm.APIVersion) {
 	switch o := obj.(type) {
 	case *network.LoadBalancer:
 		trimLB(o, v)
+	case *network.NetworkInterface:
+		if !v.AtLeast("2022-01-01") {
+			o.Properties.VnetEncryptionSupported = nil
+		}
 	case *network.PublicIPAddress:
 		if !v.AtLeast("2020-07-01") && o.SKU != nil {
 			o.SKU.Tier = ""

@@ -1,6 +1,7 @@
 package rp
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -161,6 +162,9 @@ func normalizeVNet(v *network.VirtualNetwork, id arm.ResourceID, existing *netwo
 		sn.Etag = etag
 		sn.Properties.ProvisioningState = string(arm.Succeeded)
 		sn.Properties.IPConfigurations = nil
+	}
+	if len(v.Properties.VirtualNetworkPeerings) == 0 {
+		v.Properties.VirtualNetworkPeerings = json.RawMessage("[]")
 	}
 	if v.Properties.EnableDdosProtection == nil {
 		v.Properties.EnableDdosProtection = ptr(false)

@@ -27,8 +27,6 @@ type badRequest struct {
 	target string
 	// details, when set, are the expected error.details (in order).
 	details []detail
-	// detailCodes, when set, must each appear in error.details.
-	detailCodes []string
 	// watch lists further paths (with query) whose GET must be the same
 	// before and after; the request's own path is watched for PUT, PATCH
 	// and DELETE.
@@ -119,12 +117,6 @@ func publicLB(sku, pip string, mut func(lb *armnetwork.LoadBalancer)) armnetwork
 		mut(&lb)
 	}
 	return lb
-}
-
-func nicWith(mut func(ic *armnetwork.InterfaceIPConfigurationPropertiesFormat)) armnetwork.Interface {
-	n := nicBody(subnetID("rg", "vnet", "s0"), "")
-	mut(n.Properties.IPConfigurations[0].Properties)
-	return n
 }
 
 func staticNIC(addr string) armnetwork.Interface {

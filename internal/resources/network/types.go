@@ -351,6 +351,7 @@ type NetworkInterfaceProperties struct {
 	Primary                     *bool                 `json:"primary,omitempty"`
 	EnableAcceleratedNetworking *bool                 `json:"enableAcceleratedNetworking,omitempty"`
 	EnableIPForwarding          *bool                 `json:"enableIPForwarding,omitempty"`
+	VnetEncryptionSupported     *bool                 `json:"vnetEncryptionSupported,omitempty"`
 	ResourceGUID                string                `json:"resourceGuid,omitempty"`
 	ProvisioningState           string                `json:"provisioningState,omitempty"`
 	Extra                       extra.Fields          `json:"-"`
@@ -378,6 +379,7 @@ type NICIPConfiguration struct {
 type NICIPConfigurationProperties struct {
 	LoadBalancerBackendAddressPools SubResources `json:"loadBalancerBackendAddressPools,omitempty"`
 	LoadBalancerInboundNATRules     SubResources `json:"loadBalancerInboundNatRules,omitempty"`
+	LoadBalancerInboundNATPools     SubResources `json:"loadBalancerInboundNatPools,omitempty"`
 	PrivateIPAddress                string       `json:"privateIPAddress,omitempty"`
 	PrivateIPAllocationMethod       string       `json:"privateIPAllocationMethod,omitempty"`
 	PrivateIPAddressVersion         string       `json:"privateIPAddressVersion,omitempty"`
