@@ -198,3 +198,38 @@ func TestUDPRule(t *testing.T) {
 		t.Errorf("20 flows reached only %v", seen)
 	}
 }
+
+// TestInboundNATPool gives each NIC that references an inbound NAT pool its
+// own frontend port from the pool's range, in address order.
+func TestInboundNATPool(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	lb := e.id("loadBalancers/lb")
+	subnet := e.id("virtualNetworks/vnet") + "/subnets/default"
+	body := fmt.Sprintf(`{"location":"local","sku":{"name":"Standard"},"properties":{
+ "frontendIPConfigurations":[{"name":"fe","properties":{"privateIPAllocationMethod":"Static","privateIPAddress":"10.0.0.100","subnet":{"id":%[2]q}}}],
+ "inboundNatPools":[{"name":"rdp","properties":{"frontendIPConfiguration":{"id":"%[1]s/frontendIPConfigurations/fe"},"protocol":"Tcp","frontendPortRangeStart":50100,"frontendPortRangeEnd":50109,"backendPort":9300}}]}}`, lb, subnet)
+	if st := e.put(e.net("loadBalancers/lb"), body); st["status"] != "Succeeded" {
+		t.Fatalf("LB: %v", st)
+	}
+	for _, n := range []struct{ name, ip string }{{"nicb", "10.0.0.62"}, {"nica", "10.0.0.61"}} {
+		nic := fmt.Sprintf(`{"location":"local","properties":{"ipConfigurations":[{"name":"ip1","properties":{"privateIPAllocationMethod":"Static","privateIPAddress":%q,"subnet":{"id":%q},
+  "loadBalancerInboundNatPools":[{"id":"%s/inboundNatPools/rdp"}]}}]}}`, n.ip, subnet, lb)
+		if st := e.put(e.net("networkInterfaces/"+n.name), nic); st["status"] != "Succeeded" {
+			t.Fatalf("NIC %s: %v", n.name, st)
+		}
+		echoName(t, n.name, e.host(n.ip)+":9300")
+	}
+	front := e.host("10.0.0.100")
+	if got := readFrom(t, front+":50100"); got != "nica" {
+		t.Errorf("port 50100 reached %q, want nica (lowest address)", got)
+	}
+	if got := readFrom(t, front+":50101"); got != "nicb" {
+		t.Errorf("port 50101 reached %q, want nicb", got)
+	}
+	// A pool with members cannot be removed.
+	code, b := e.do(http.MethodPut, e.net("loadBalancers/lb"), fmt.Sprintf(`{"location":"local","sku":{"name":"Standard"},"properties":{"frontendIPConfigurations":[{"name":"fe","properties":{"privateIPAllocationMethod":"Static","privateIPAddress":"10.0.0.100","subnet":{"id":%q}}}]}}`, subnet))
+	if code != 400 || !strings.Contains(string(b), "InboundNatPoolInUseByNetworkInterface") {
+		t.Errorf("removing a NAT pool in use: %d %s", code, b)
+	}
+}
