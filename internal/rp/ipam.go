@@ -46,7 +46,7 @@ func lastAddr(p netip.Prefix) netip.Addr {
 
 // usedIPs returns the addresses in use in a VNet, mapped to their holders.
 func (s *Service) usedIPs(t *txn, vnetID string) (map[netip.Addr]string, error) {
-	kvs, err := t.list(ipPrefix(vnetID))
+	kvs, err := t.scan(ipPrefix(vnetID))
 	if err != nil {
 		return nil, err
 	}

@@ -60,18 +60,17 @@ func normalizeLB(lb *network.LoadBalancer, id arm.ResourceID, existing *network.
 	if existing != nil {
 		old = existing.Properties
 	}
-	child := func(c *network.Child, coll, typ string, oldNames []string) {
-		for _, on := range oldNames {
-			if strings.EqualFold(on, c.Name) {
-				c.Name = on
-			}
+	child := func(c *network.Child, coll, typ string, oldNames map[string]string) {
+		if on, ok := oldNames[strings.ToLower(c.Name)]; ok {
+			c.Name = on
 		}
 		c.ID = lbID.Child(coll, c.Name).String()
 		c.Type = typ
 		c.Etag = etag
 	}
+	frontendIPConfigurationsNames := namesOf(old.FrontendIPConfigurations, func(f *network.FrontendIPConfiguration) string { return f.Name })
 	for _, fe := range p.FrontendIPConfigurations {
-		child(&fe.Child, "frontendIPConfigurations", network.TypeFrontend, namesOf(old.FrontendIPConfigurations, func(f *network.FrontendIPConfiguration) string { return f.Name }))
+		child(&fe.Child, "frontendIPConfigurations", network.TypeFrontend, frontendIPConfigurationsNames)
 		fp := &fe.Properties
 		fp.ProvisioningState = string(arm.Succeeded)
 		fp.LoadBalancingRules, fp.InboundNATRules, fp.InboundNATPools, fp.OutboundRules = nil, nil, nil, nil
@@ -99,8 +98,9 @@ func normalizeLB(lb *network.LoadBalancer, id arm.ResourceID, existing *network.
 			}
 		}
 	}
+	backendAddressPoolsNames := namesOf(old.BackendAddressPools, func(b *network.BackendAddressPool) string { return b.Name })
 	for _, pool := range p.BackendAddressPools {
-		child(&pool.Child, "backendAddressPools", network.TypeBackendPool, namesOf(old.BackendAddressPools, func(b *network.BackendAddressPool) string { return b.Name }))
+		child(&pool.Child, "backendAddressPools", network.TypeBackendPool, backendAddressPoolsNames)
 		pp := &pool.Properties
 		pp.ProvisioningState = string(arm.Succeeded)
 		pp.BackendIPConfigurations, pp.LoadBalancingRules, pp.OutboundRule, pp.OutboundRules, pp.InboundNATRules = nil, nil, nil, nil, nil
@@ -113,8 +113,9 @@ func normalizeLB(lb *network.LoadBalancer, id arm.ResourceID, existing *network.
 			}
 		}
 	}
+	loadBalancingRulesNames := namesOf(old.LoadBalancingRules, func(x *network.LoadBalancingRule) string { return x.Name })
 	for _, r := range p.LoadBalancingRules {
-		child(&r.Child, "loadBalancingRules", network.TypeLBRule, namesOf(old.LoadBalancingRules, func(x *network.LoadBalancingRule) string { return x.Name }))
+		child(&r.Child, "loadBalancingRules", network.TypeLBRule, loadBalancingRulesNames)
 		rp := &r.Properties
 		rp.ProvisioningState = string(arm.Succeeded)
 		if rp.BackendPort == nil && rp.FrontendPort != nil {
@@ -142,8 +143,9 @@ func normalizeLB(lb *network.LoadBalancer, id arm.ResourceID, existing *network.
 			rp.BackendAddressPool = nil
 		}
 	}
+	probesNames := namesOf(old.Probes, func(x *network.Probe) string { return x.Name })
 	for _, pr := range p.Probes {
-		child(&pr.Child, "probes", network.TypeProbe, namesOf(old.Probes, func(x *network.Probe) string { return x.Name }))
+		child(&pr.Child, "probes", network.TypeProbe, probesNames)
 		pp := &pr.Properties
 		pp.ProvisioningState = string(arm.Succeeded)
 		pp.LoadBalancingRules = nil
@@ -154,16 +156,16 @@ func normalizeLB(lb *network.LoadBalancer, id arm.ResourceID, existing *network.
 			pp.NumberOfProbes = ptr(int32(2))
 		}
 	}
+	oldNATTargets := make(map[string]*network.IPConfigurationRef, len(old.InboundNATRules))
+	for _, o := range old.InboundNATRules {
+		oldNATTargets[strings.ToLower(o.Name)] = o.Properties.BackendIPConfiguration
+	}
+	inboundNatRulesNames := namesOf(old.InboundNATRules, func(x *network.InboundNATRule) string { return x.Name })
 	for _, r := range p.InboundNATRules {
-		child(&r.Child, "inboundNatRules", network.TypeInboundNATRule, namesOf(old.InboundNATRules, func(x *network.InboundNATRule) string { return x.Name }))
+		child(&r.Child, "inboundNatRules", network.TypeInboundNATRule, inboundNatRulesNames)
 		rp := &r.Properties
 		rp.ProvisioningState = string(arm.Succeeded)
-		rp.BackendIPConfiguration = nil
-		for _, o := range old.InboundNATRules {
-			if strings.EqualFold(o.Name, r.Name) {
-				rp.BackendIPConfiguration = o.Properties.BackendIPConfiguration
-			}
-		}
+		rp.BackendIPConfiguration = oldNATTargets[strings.ToLower(r.Name)]
 		if rp.IdleTimeoutInMinutes == nil && !strings.EqualFold(rp.Protocol, "Udp") {
 			rp.IdleTimeoutInMinutes = ptr(int32(4))
 		}
@@ -177,8 +179,9 @@ func normalizeLB(lb *network.LoadBalancer, id arm.ResourceID, existing *network.
 			rp.FrontendPort = ptr(int32(0))
 		}
 	}
+	inboundNatPoolsNames := namesOf(old.InboundNATPools, func(x *network.InboundNATPool) string { return x.Name })
 	for _, np := range p.InboundNATPools {
-		child(&np.Child, "inboundNatPools", network.TypeInboundNATPool, namesOf(old.InboundNATPools, func(x *network.InboundNATPool) string { return x.Name }))
+		child(&np.Child, "inboundNatPools", network.TypeInboundNATPool, inboundNatPoolsNames)
 		np.Properties.ProvisioningState = string(arm.Succeeded)
 		if np.Properties.IdleTimeoutInMinutes == nil && !strings.EqualFold(np.Properties.Protocol, "Udp") {
 			np.Properties.IdleTimeoutInMinutes = ptr(int32(4))
@@ -190,8 +193,9 @@ func normalizeLB(lb *network.LoadBalancer, id arm.ResourceID, existing *network.
 			np.Properties.EnableTCPReset = ptr(false)
 		}
 	}
+	outboundRulesNames := namesOf(old.OutboundRules, func(x *network.OutboundRule) string { return x.Name })
 	for _, o := range p.OutboundRules {
-		child(&o.Child, "outboundRules", network.TypeOutboundRule, namesOf(old.OutboundRules, func(x *network.OutboundRule) string { return x.Name }))
+		child(&o.Child, "outboundRules", network.TypeOutboundRule, outboundRulesNames)
 		o.Properties.ProvisioningState = string(arm.Succeeded)
 		if o.Properties.AllocatedOutboundPorts == nil {
 			o.Properties.AllocatedOutboundPorts = ptr(int32(0))
@@ -234,10 +238,12 @@ func compact[T any](s []*T) []*T {
 	return out
 }
 
-func namesOf[T any](s []T, name func(T) string) []string {
-	out := make([]string, 0, len(s))
+// namesOf maps the lower-cased names of a stored collection to their
+// casing, so an update keeps the casing given at creation.
+func namesOf[T any](s []T, name func(T) string) map[string]string {
+	out := make(map[string]string, len(s))
 	for _, v := range s {
-		out = append(out, name(v))
+		out[strings.ToLower(name(v))] = name(v)
 	}
 	return out
 }
@@ -531,6 +537,10 @@ func (s *Service) assignPrivateIP(t *txn, vnet *network.VirtualNetwork, prefix n
 		if !ok {
 			errs.Add("SubnetIsFull", path, "Subnet with prefix %s has no free private IP address for %s.", prefix, holder)
 			return nil
+		}
+		if !s.reserve(t, ipKey(vnet.ID, a)) {
+			used[a] = "(being allocated)"
+			continue
 		}
 		// The address may have been claimed since used was listed; the
 		// claim reads its key, so take the next one (a later release of

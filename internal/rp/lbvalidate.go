@@ -531,7 +531,19 @@ func (c *lbCheck) frontendPorts() {
 		owner     string
 		path      field.Path
 	}
-	var claims []claim
+	// Single ports by frontend|protocol, ranges (and HA ports) by frontend:
+	// linear in the number of rules.
+	singles := map[string]map[int32]string{}
+	ranges := map[string][]claim{}
+	protos := func(p string) []string {
+		if strings.EqualFold(p, "All") {
+			return []string{"tcp", "udp"}
+		}
+		return []string{strings.ToLower(p)}
+	}
+	conflict := func(other, owner, fe string, p field.Path) {
+		c.errs.Add("LoadBalancerFrontendPortConflict", p, "%s and %s use the same frontend IP configuration %s, protocol and frontend port; a frontend port can be used by one inbound rule only.", other, owner, fe)
+	}
 	add := func(fe *network.SubResource, proto string, lo, hi int32, owner string, p field.Path) {
 		if fe == nil || fe.ID == "" {
 			return
@@ -540,13 +552,39 @@ func (c *lbCheck) frontendPorts() {
 		if lo == 0 {
 			cl.lo, cl.hi = 0, 65535
 		}
-		for _, o := range claims {
-			if o.fe == cl.fe && protoOverlap(o.proto, cl.proto) && o.lo <= cl.hi && cl.lo <= o.hi {
-				c.errs.Add("LoadBalancerFrontendPortConflict", p, "%s and %s use the same frontend IP configuration %s, protocol and frontend port; a frontend port can be used by one inbound rule only.", o.owner, owner, fe.ID)
+		for _, o := range ranges[cl.fe] {
+			if protoOverlap(o.proto, cl.proto) && o.lo <= cl.hi && cl.lo <= o.hi {
+				conflict(o.owner, owner, fe.ID, p)
 				return
 			}
 		}
-		claims = append(claims, cl)
+		for _, pr := range protos(proto) {
+			m := singles[cl.fe+"|"+pr]
+			if cl.lo == cl.hi {
+				if o, ok := m[cl.lo]; ok {
+					conflict(o, owner, fe.ID, p)
+					return
+				}
+				continue
+			}
+			for port := cl.lo; port <= cl.hi && len(m) > 0; port++ {
+				if o, ok := m[port]; ok {
+					conflict(o, owner, fe.ID, p)
+					return
+				}
+			}
+		}
+		if cl.lo != cl.hi {
+			ranges[cl.fe] = append(ranges[cl.fe], cl)
+			return
+		}
+		for _, pr := range protos(proto) {
+			k := cl.fe + "|" + pr
+			if singles[k] == nil {
+				singles[k] = map[int32]string{}
+			}
+			singles[k][cl.lo] = owner
+		}
 	}
 	props := c.lb.Properties
 	for i, r := range props.LoadBalancingRules {

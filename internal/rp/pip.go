@@ -159,14 +159,14 @@ func fillFQDN(p *network.PublicIPAddress) {
 }
 
 func (s *Service) allocatePublicIP(t *txn, holder string) (netip.Addr, error) {
-	kvs, err := t.list(prefixPIP)
+	kvs, err := t.scan(prefixPIP)
 	if err != nil {
 		return netip.Addr{}, err
 	}
-	used := make(map[netip.Addr]string, len(kvs))
+	used := make(map[netip.Addr]bool, len(kvs))
 	for _, kv := range kvs {
 		if a, err := netip.ParseAddr(strings.TrimPrefix(kv.Key, prefixPIP)); err == nil {
-			used[a] = string(kv.Value)
+			used[a] = true
 		}
 	}
 	r := s.pipRange.Masked()
@@ -174,15 +174,18 @@ func (s *Service) allocatePublicIP(t *txn, holder string) (netip.Addr, error) {
 		if a == lastAddr(r) {
 			break
 		}
-		if _, taken := used[a]; !taken {
-			if _, held, err := t.get(pipAddrKey(a)); err != nil {
-				return netip.Addr{}, err
-			} else if held {
-				continue
-			}
-			t.put(pipAddrKey(a), []byte(holder))
-			return a, nil
+		if used[a] || !s.reserve(t, pipAddrKey(a)) {
+			continue
 		}
+		// Reading the key makes the commit conditional on it still being
+		// free.
+		if _, held, err := t.get(pipAddrKey(a)); err != nil {
+			return netip.Addr{}, err
+		} else if held {
+			continue
+		}
+		t.put(pipAddrKey(a), []byte(holder))
+		return a, nil
 	}
 	return netip.Addr{}, arm.BadRequest("PublicIPAddressRangeExhausted", "No public IP address is free in Paddock's public range %s for %s.", r, holder)
 }

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/paddock-lb/paddock/internal/arm"
@@ -52,6 +53,32 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	dataPlane bool
+	// reserved holds the address keys that transactions of this process
+	// are about to claim, so that concurrent allocations pick different
+	// addresses instead of racing for the lowest free one. Correctness
+	// does not depend on it: every claim is a store condition.
+	resMu    sync.Mutex
+	reserved map[string]bool
+}
+
+// reserve marks key as being claimed by t until t ends; it reports false
+// when another transaction of this process holds it.
+func (s *Service) reserve(t *txn, key string) bool {
+	s.resMu.Lock()
+	defer s.resMu.Unlock()
+	if s.reserved[key] {
+		return false
+	}
+	if s.reserved == nil {
+		s.reserved = map[string]bool{}
+	}
+	s.reserved[key] = true
+	t.done = append(t.done, func() {
+		s.resMu.Lock()
+		delete(s.reserved, key)
+		s.resMu.Unlock()
+	})
+	return true
 }
 
 // New returns a Service.
@@ -99,12 +126,15 @@ func (s *Service) retry(ctx context.Context, fn func(t *txn) (*Result, error)) (
 		t := newTxn(ctx, s.st)
 		res, err := fn(t)
 		if err != nil {
+			t.finish()
 			return nil, err
 		}
 		if len(t.writes) == 0 {
+			t.finish()
 			return res, nil
 		}
 		_, err = t.commit()
+		t.finish()
 		if errors.Is(err, store.ErrConflict) {
 			if attempt >= maxAttempts {
 				return nil, arm.Errorf(http.StatusConflict, arm.CodeAnotherOperation, "Another operation on this or a dependent resource is in progress. Retry the request later.")

@@ -24,6 +24,16 @@ type txn struct {
 	order  []string
 	// lists records prefixes read with List, to guard against inserts.
 	lists map[string]bool
+	// done runs when the transaction ends, committed or not.
+	done []func()
+}
+
+// finish runs the transaction's end hooks.
+func (t *txn) finish() {
+	for _, f := range t.done {
+		f()
+	}
+	t.done = nil
 }
 
 func newTxn(ctx context.Context, st store.Store) *txn {
@@ -73,23 +83,45 @@ func (t *txn) getJSON(key string, v any) (bool, error) {
 // concurrent insert under the prefix is not detected, so callers that need
 // uniqueness also write a unique key with a create-only condition.
 func (t *txn) list(prefix string) ([]store.KV, error) {
+	return t.listing(prefix, true)
+}
+
+// scan is list without joining the read set: for callers whose decision
+// is protected otherwise (an address claim reads the one key it takes), so
+// that listing thousands of keys does not make thousands of commit
+// conditions.
+func (t *txn) scan(prefix string) ([]store.KV, error) {
+	return t.listing(prefix, false)
+}
+
+func (t *txn) listing(prefix string, record bool) ([]store.KV, error) {
 	kvs, _, err := t.st.List(t.ctx, prefix, store.ListOptions{})
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]store.KV, len(kvs))
-	for _, kv := range kvs {
-		if _, seen := t.reads[kv.Key]; !seen {
-			t.reads[kv.Key] = kv.ModRev
-			t.cache[kv.Key] = kv.Value
+	if record {
+		for _, kv := range kvs {
+			if _, seen := t.reads[kv.Key]; !seen {
+				t.reads[kv.Key] = kv.ModRev
+				t.cache[kv.Key] = kv.Value
+			}
 		}
+	}
+	var mine []string
+	for k := range t.writes {
+		if strings.HasPrefix(k, prefix) {
+			mine = append(mine, k)
+		}
+	}
+	if len(mine) == 0 {
+		return kvs, nil // the store lists in key order
+	}
+	m := make(map[string]store.KV, len(kvs)+len(mine))
+	for _, kv := range kvs {
 		m[kv.Key] = kv
 	}
-	for k, w := range t.writes {
-		if !strings.HasPrefix(k, prefix) {
-			continue
-		}
-		if w.Delete {
+	for _, k := range mine {
+		if w := t.writes[k]; w.Delete {
 			delete(m, k)
 		} else {
 			m[k] = store.KV{Key: k, Value: w.Value}

@@ -31,22 +31,10 @@ const (
 	TypeBackendAddressRef = "Microsoft.Network/loadBalancers/backendAddressPools/loadBalancerBackendAddresses"
 )
 
-// SubResource is a reference to another resource: {"id": "..."}.
+// SubResource is a reference to another resource: {"id": "..."}. Other
+// properties a client echoes from a full resource are ignored on decode.
 type SubResource struct {
 	ID string `json:"id,omitempty"`
-}
-
-// UnmarshalJSON accepts a reference object; any other properties a client
-// echoes from a full resource (a GET body pasted back) are ignored.
-func (s *SubResource) UnmarshalJSON(b []byte) error {
-	var v struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	s.ID = v.ID
-	return nil
 }
 
 // Ref returns a reference to id, or nil when id is empty.
