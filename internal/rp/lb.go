@@ -468,7 +468,9 @@ func (s *Service) resolveLB(t *txn, lb *network.LoadBalancer, existing *network.
 				}
 				if !keep {
 					if sid, err := arm.ParseResourceID(sub.ID); err == nil {
-						t.releaseIP(sid.Root().String(), a)
+						if err := t.releaseIP(sid.Root().String(), a, ofe.ID); err != nil {
+							return err
+						}
 					}
 				}
 			}
@@ -499,10 +501,6 @@ func (s *Service) resolveLB(t *txn, lb *network.LoadBalancer, existing *network.
 // assignPrivateIP allocates (Dynamic) or checks (Static) the private address
 // of a frontend or NIC IP configuration and claims it for holder.
 func (s *Service) assignPrivateIP(t *txn, vnet *network.VirtualNetwork, prefix netip.Prefix, holder string, addr *string, method string, path field.Path, errs *field.ErrorList) error {
-	used, err := s.usedIPs(t, vnet.ID)
-	if err != nil {
-		return err
-	}
 	if strings.EqualFold(method, "Static") {
 		a, err := netip.ParseAddr(*addr)
 		if err != nil {
@@ -517,9 +515,14 @@ func (s *Service) assignPrivateIP(t *txn, vnet *network.VirtualNetwork, prefix n
 			errs.Add("PrivateIPAddressInReservedRange", path, "Private static IP address %s falls within reserved IP range of subnet prefix %s.", a, prefix)
 			return nil
 		}
-		if h, taken := used[a]; taken && !strings.EqualFold(h, holder) {
-			errs.Add("PrivateIPAddressIsAllocated", path, "IP configuration %s is requesting the private IP address %s, which is already allocated to resource %s.", holder, a, h)
-			return nil
+		if w, mine := t.writes[ipKey(vnet.ID, a)]; !mine || w.Delete {
+			// Not claimed earlier in this request: is it held in the store?
+			if h, taken, err := t.get(ipKey(vnet.ID, a)); err != nil {
+				return err
+			} else if taken && !strings.EqualFold(string(h), holder) {
+				errs.Add("PrivateIPAddressIsAllocated", path, "IP configuration %s is requesting the private IP address %s, which is already allocated to resource %s.", holder, a, h)
+				return nil
+			}
 		}
 		if other, err := t.claimIP(vnet.ID, a, holder); err != nil {
 			return err
@@ -529,32 +532,25 @@ func (s *Service) assignPrivateIP(t *txn, vnet *network.VirtualNetwork, prefix n
 		*addr = a.String()
 		return nil
 	}
-	if a, err := netip.ParseAddr(*addr); err == nil && prefix.Contains(a) && strings.EqualFold(used[a], holder) {
-		return nil // keeps its dynamic address
-	}
-	for {
-		a, ok := allocateIP(prefix, used)
-		if !ok {
-			errs.Add("SubnetIsFull", path, "Subnet with prefix %s has no free private IP address for %s.", prefix, holder)
-			return nil
-		}
-		if !s.reserve(t, ipKey(vnet.ID, a)) {
-			used[a] = "(being allocated)"
-			continue
-		}
-		// The address may have been claimed since used was listed; the
-		// claim reads its key, so take the next one (a later release of
-		// it makes this transaction conflict and start over).
-		other, err := t.claimIP(vnet.ID, a, holder)
-		if err != nil {
+	if a, err := netip.ParseAddr(*addr); err == nil && prefix.Contains(a) {
+		if v, ok, err := t.get(ipKey(vnet.ID, a)); err != nil {
 			return err
+		} else if ok && strings.EqualFold(string(v), holder) {
+			return nil // keeps its dynamic address
 		}
-		if other == "" {
-			*addr = a.String()
-			return nil
-		}
-		used[a] = other
 	}
+	a, ok, err := s.allocateFree(t, arm.IDKey(vnet.ID)+"|"+prefix.String(), prefix,
+		func(a netip.Addr) string { return ipKey(vnet.ID, a) },
+		func(a netip.Addr) (string, error) { return t.claimIP(vnet.ID, a, holder) })
+	if err != nil {
+		return err
+	}
+	if !ok {
+		errs.Add("SubnetIsFull", path, "Subnet with prefix %s has no free private IP address for %s.", prefix, holder)
+		return nil
+	}
+	*addr = a.String()
+	return nil
 }
 
 // poolMembers lists the NIC IP configurations that reference a pool.
@@ -772,7 +768,9 @@ func (s *Service) deleteLB(t *txn, id arm.ResourceID, lb *network.LoadBalancer) 
 			t.del(refKey(sub.ID, fe.ID))
 			if a, err := netip.ParseAddr(fe.Properties.PrivateIPAddress); err == nil {
 				if sid, err := arm.ParseResourceID(sub.ID); err == nil {
-					t.releaseIP(sid.Root().String(), a)
+					if err := t.releaseIP(sid.Root().String(), a, fe.ID); err != nil {
+						return err
+					}
 				}
 			}
 		}

@@ -364,7 +364,9 @@ func (s *Service) releaseNIC(t *txn, old *network.NetworkInterface, cfgs []*netw
 			if a, err := netip.ParseAddr(op.PrivateIPAddress); err == nil {
 				if now == nil || now.addr != a || !arm.SameID(now.subnet, op.Subnet.ID) {
 					if sid, err := arm.ParseResourceID(op.Subnet.ID); err == nil {
-						t.releaseIP(sid.Root().String(), a)
+						if err := t.releaseIP(sid.Root().String(), a, oc.ID); err != nil {
+							return err
+						}
 					}
 				}
 			}

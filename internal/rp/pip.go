@@ -159,35 +159,22 @@ func fillFQDN(p *network.PublicIPAddress) {
 }
 
 func (s *Service) allocatePublicIP(t *txn, holder string) (netip.Addr, error) {
-	kvs, err := t.scan(prefixPIP)
+	a, ok, err := s.allocateFree(t, "|public", s.pipRange, pipAddrKey, func(a netip.Addr) (string, error) {
+		// Reading the key makes the commit conditional on it staying free.
+		v, held, err := t.get(pipAddrKey(a))
+		if err != nil || held {
+			return string(v), err
+		}
+		t.put(pipAddrKey(a), []byte(holder))
+		return "", nil
+	})
 	if err != nil {
 		return netip.Addr{}, err
 	}
-	used := make(map[netip.Addr]bool, len(kvs))
-	for _, kv := range kvs {
-		if a, err := netip.ParseAddr(strings.TrimPrefix(kv.Key, prefixPIP)); err == nil {
-			used[a] = true
-		}
+	if !ok {
+		return netip.Addr{}, arm.BadRequest("PublicIPAddressRangeExhausted", "No public IP address is free in Paddock's public range %s for %s.", s.pipRange, holder)
 	}
-	r := s.pipRange.Masked()
-	for a := r.Addr().Next(); r.Contains(a); a = a.Next() {
-		if a == lastAddr(r) {
-			break
-		}
-		if used[a] || !s.reserve(t, pipAddrKey(a)) {
-			continue
-		}
-		// Reading the key makes the commit conditional on it still being
-		// free.
-		if _, held, err := t.get(pipAddrKey(a)); err != nil {
-			return netip.Addr{}, err
-		} else if held {
-			continue
-		}
-		t.put(pipAddrKey(a), []byte(holder))
-		return a, nil
-	}
-	return netip.Addr{}, arm.BadRequest("PublicIPAddressRangeExhausted", "No public IP address is free in Paddock's public range %s for %s.", r, holder)
+	return a, nil
 }
 
 func (s *Service) deletePIP(t *txn, id arm.ResourceID, p *network.PublicIPAddress) error {
@@ -196,6 +183,7 @@ func (s *Service) deletePIP(t *txn, id arm.ResourceID, p *network.PublicIPAddres
 	}
 	if a, err := netip.ParseAddr(p.Properties.IPAddress); err == nil {
 		t.del(pipAddrKey(a))
+		s.lowerHints("", a)
 	}
 	t.del(resKey(id))
 	return nil

@@ -59,6 +59,9 @@ type Service struct {
 	// does not depend on it: every claim is a store condition.
 	resMu    sync.Mutex
 	reserved map[string]bool
+	// hints remember, per subnet or public range, where the next free
+	// address probably is (see allocateFree).
+	hints map[string]netip.Addr
 }
 
 // reserve marks key as being claimed by t until t ends; it reports false
@@ -124,6 +127,7 @@ const maxAttempts = 64
 func (s *Service) retry(ctx context.Context, fn func(t *txn) (*Result, error)) (*Result, error) {
 	for attempt := 0; ; attempt++ {
 		t := newTxn(ctx, s.st)
+		t.svc = s
 		res, err := fn(t)
 		if err != nil {
 			t.finish()

@@ -26,6 +26,8 @@ type txn struct {
 	lists map[string]bool
 	// done runs when the transaction ends, committed or not.
 	done []func()
+	// svc, when set, is told of released addresses.
+	svc *Service
 }
 
 // finish runs the transaction's end hooks.
