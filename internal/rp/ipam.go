@@ -63,26 +63,6 @@ func (s *Service) usedIPs(t *txn, vnetID string) (map[netip.Addr]string, error) 
 	return m, nil
 }
 
-// allocateIP returns the lowest free, non-reserved address of p.
-func allocateIP(p netip.Prefix, used map[netip.Addr]string) (netip.Addr, bool) {
-	p = p.Masked()
-	last := lastAddr(p)
-	for a := p.Addr(); p.Contains(a); a = a.Next() {
-		if reservedIP(p, a) {
-			if a == last {
-				break
-			}
-			continue
-		}
-		if _, taken := used[a]; !taken {
-			return a, true
-		}
-		if a == last {
-			break
-		}
-	}
-	return netip.Addr{}, false
-}
 
 // claimIP records holder as the user of address a in the VNet. It returns
 // the id of another holder when the address is taken.
