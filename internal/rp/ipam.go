@@ -63,7 +63,6 @@ func (s *Service) usedIPs(t *txn, vnetID string) (map[netip.Addr]string, error) 
 	return m, nil
 }
 
-
 // claimIP records holder as the user of address a in the VNet. It returns
 // the id of another holder when the address is taken.
 func (t *txn) claimIP(vnetID string, a netip.Addr, holder string) (string, error) {
