@@ -191,4 +191,3 @@ func (req *request) baseURL() string {
 
 func eq(a, b string) bool { return strings.EqualFold(a, b) }
 
-func errorsAs(err error, target any) bool { return errors.As(err, target) }

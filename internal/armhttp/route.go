@@ -387,10 +387,6 @@ func (h *Handler) listResources(req *request, sub, rg string) error {
 		}
 		page, err := h.rp.List(req.r.Context(), sub, rg, t[0], t[1], arm.APIVersion(v), "", 0)
 		if err != nil {
-			var ae *arm.Error
-			if errorsAs(err, &ae) && ae.Code == arm.CodeResourceGroupNotFound {
-				return err
-			}
 			return err
 		}
 		for _, it := range page.Items {

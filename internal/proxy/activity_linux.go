@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -12,63 +11,114 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// copyChunk is how much one splice run may move before the byte counters
-// are updated.
-const copyChunk = 1 << 20
+// tcpListenConfig returns how TCP listeners are opened. Accepted sockets
+// get the TCP keep-alive Go gives them by default (15 s idle, 15 s
+// interval, 9 probes), but from the listening socket, whose options Linux
+// copies to every connection it accepts, rather than through four
+// setsockopt calls per accepted socket.
+func tcpListenConfig() net.ListenConfig {
+	return net.ListenConfig{
+		KeepAlive: -1, // Go leaves accepted sockets alone
+		Control: func(_, _ string, c syscall.RawConn) error {
+			var err error
+			cerr := c.Control(func(fd uintptr) {
+				s := int(fd)
+				err = errors.Join(
+					unix.SetsockoptInt(s, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1),
+					unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, 15),
+					unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, 15),
+					unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_KEEPCNT, 9),
+				)
+			})
+			return errors.Join(cerr, err)
+		},
+	}
+}
+
+// maxQueued bounds what one look at a socket's receive queue reports; a
+// receive buffer is far smaller.
+const maxQueued = 1 << 30
 
 // activity tells how long a connection has carried no data. On Linux it
 // asks the kernel, so the copy loop can splice without looking at the data.
 type activity struct {
-	// lag bounds how long a byte counter may lag: a read deadline that
-	// ends each splice run at least this often.
-	lag             time.Duration
 	client, backend syscall.RawConn
-	// last is when a chunk last completed (unix ns): the fallback if
-	// TCP_INFO is unavailable.
-	last atomic.Int64
 }
 
-func (a *activity) init(client, backend *net.TCPConn, lag time.Duration) {
-	a.lag = lag
-	a.last.Store(time.Now().UnixNano())
+func (a *activity) init(client, backend *net.TCPConn) {
 	a.client, _ = client.SyscallConn()
 	a.backend, _ = backend.SyscallConn()
 }
 
-// pump copies src to dst until EOF (nil) or an error. io.CopyN between two
-// *net.TCPConn ends in TCPConn.ReadFrom with an io.LimitedReader around
-// the source, which the net package unwraps to splice(2). Each run ends
-// after copyChunk bytes or when the read deadline (a.lag) passes, and adds
-// what it moved to ctr.
-func (a *activity) pump(dst, src *net.TCPConn, ctr *atomic.Uint64) error {
+// pump copies src to dst until EOF (nil) or an error, adding what it moves
+// to ctr as it goes.
+//
+// It waits for src to be readable through the poller without holding
+// anything, learns how many bytes are queued with one recv(MSG_PEEK |
+// MSG_TRUNC) that copies nothing (0 at EOF), then moves exactly those
+// with TCPConn.ReadFrom on an io.LimitedReader, which the net package
+// turns into splice(2) through a pipe borrowed from its pool. So the
+// bytes never enter user space, an idle connection holds no pipe (two
+// descriptors per proxied connection, not six), and no splice waits on
+// an empty socket.
+func (a *activity) pump(dst, src *net.TCPConn, fromClient bool, ctr *atomic.Uint64) error {
+	rc := a.backend
+	if fromClient {
+		rc = a.client
+	}
+	var (
+		queued int
+		qerr   error
+	)
+	wait := func(fd uintptr) bool {
+		for {
+			n, _, errno := unix.Syscall6(unix.SYS_RECVFROM, fd, 0, maxQueued,
+				unix.MSG_PEEK|unix.MSG_TRUNC|unix.MSG_DONTWAIT, 0, 0)
+			switch errno {
+			case unix.EINTR:
+				continue
+			case unix.EAGAIN:
+				return false // park in the poller until readable
+			case 0:
+				queued, qerr = int(n), nil
+			default:
+				queued, qerr = 0, errno
+			}
+			return true
+		}
+	}
+	lr := io.LimitedReader{R: src}
 	for {
-		if err := src.SetReadDeadline(time.Now().Add(a.lag)); err != nil {
+		if err := rc.Read(wait); err != nil {
 			return err
 		}
-		n, err := io.CopyN(dst, src, copyChunk)
+		if qerr != nil {
+			return qerr
+		}
+		if queued == 0 {
+			return nil // EOF
+		}
+		lr.N = int64(queued)
+		n, err := dst.ReadFrom(&lr)
 		if n > 0 {
 			ctr.Add(uint64(n))
-			a.last.Store(time.Now().UnixNano())
 		}
-		switch {
-		case err == nil, errors.Is(err, os.ErrDeadlineExceeded):
-		case err == io.EOF:
-			return nil
-		default:
+		if err != nil {
 			return err
 		}
 	}
 }
 
 // quiet returns how long neither socket has received data: the smaller
-// tcpi_last_data_recv of the two.
-func (a *activity) quiet(now time.Time) time.Duration {
+// tcpi_last_data_recv of the two. It returns 0 if either socket cannot
+// tell (it is being closed: the flow is ending anyway).
+func (a *activity) quiet(time.Time) time.Duration {
 	c, ok1 := lastDataRecv(a.client)
 	b, ok2 := lastDataRecv(a.backend)
-	if ok1 && ok2 {
-		return min(c, b)
+	if !ok1 || !ok2 {
+		return 0
 	}
-	return now.Sub(time.Unix(0, a.last.Load()))
+	return min(c, b)
 }
 
 func lastDataRecv(rc syscall.RawConn) (time.Duration, bool) {

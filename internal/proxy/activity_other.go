@@ -9,6 +9,10 @@ import (
 	"time"
 )
 
+// tcpListenConfig returns how TCP listeners are opened: with Go's default
+// TCP keep-alive on accepted sockets.
+func tcpListenConfig() net.ListenConfig { return net.ListenConfig{} }
+
 // activity tells how long a connection has carried no data. Off Linux the
 // standard library does not splice between TCP sockets, so the copy loop
 // reads into a buffer anyway and stamps the time of each read.
@@ -16,11 +20,13 @@ type activity struct {
 	last atomic.Int64 // unix ns of the last read with data
 }
 
-func (a *activity) init(client, backend *net.TCPConn, lag time.Duration) {
+func (a *activity) init(client, backend *net.TCPConn) {
 	a.last.Store(time.Now().UnixNano())
 }
 
-func (a *activity) pump(dst, src *net.TCPConn, ctr *atomic.Uint64) error {
+// pump copies src to dst until EOF (nil) or an error, adding what it moves
+// to ctr as it goes.
+func (a *activity) pump(dst, src *net.TCPConn, _ bool, ctr *atomic.Uint64) error {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)

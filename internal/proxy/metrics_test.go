@@ -17,7 +17,6 @@ func TestCollector(t *testing.T) {
 	a := newTCPBackend(t, "a", 110)
 	u := newUDPBackend(t, "u", 110)
 	p := newProxy(t)
-	p.counterLag = 20 * time.Millisecond
 	cfg := tcpConfig(feT, dataplane.Rule{Backends: []dataplane.Backend{a.backend(true), {Key: "pool/down", Addr: a.addr, Healthy: false}}})
 	cfg.Listeners = append(cfg.Listeners, udpConfig(feU, dataplane.Rule{Backends: []dataplane.Backend{u.backend(false)}}).Listeners...)
 	apply(t, p, cfg)

@@ -23,12 +23,27 @@
 //
 // # TCP
 //
-// Each connection is copied both ways with io.CopyN on the two
-// *net.TCPConn, so Linux moves the bytes with splice(2) and the proxy never
-// touches them; the copy runs in chunks of at most 1 MiB and 10 seconds (a
-// read deadline) only so that byte counters keep up with open connections. A FIN from one side is passed on as a FIN
-// (CloseWrite) to the other while the other direction keeps flowing; an
-// error or RST on one side resets both.
+// Each connection is copied both ways by one goroutine per direction. On
+// Linux the bytes never enter the proxy: the copy loop waits for the
+// source to be readable through Go's poller while holding nothing, learns
+// how many bytes are queued (one recv with MSG_PEEK|MSG_TRUNC, which
+// copies nothing and reports 0 at EOF), and moves exactly those with
+// splice(2) (TCPConn.ReadFrom of an io.LimitedReader) through a pipe that
+// the net package lends from its pool for the length of the move. So an
+// idle connection costs its two sockets and two parked goroutines, no
+// pipe; no splice waits on an empty socket; and the byte counters are
+// updated after each move, with no deadline or timer in the data path.
+// Elsewhere the loop reads into a buffer and writes it.
+//
+// A FIN from one side is passed on as a FIN (CloseWrite) to the other
+// while the other direction keeps flowing; when both directions are done
+// the sockets are closed (which sends the second FIN). An error or RST on
+// one side resets both.
+//
+// Sockets get no more system calls than they need: accepted sockets
+// inherit TCP keep-alive from the listening socket (on Linux), and
+// connections to backends do without it when the rule has an idle
+// timeout, which ends them anyway.
 //
 // Established connections stay on their backend when it turns unhealthy and
 // across unrelated configuration changes. They end only when their backend
@@ -106,10 +121,6 @@ const (
 	DefaultUDPIdleTimeout = 4 * time.Minute
 )
 
-// defaultCounterLag: TCP byte counters are at most this late, well within
-// a scrape interval. Each open connection wakes this often per direction.
-const defaultCounterLag = 10 * time.Second
-
 // ErrClosed is returned by Apply after Close.
 var ErrClosed = errors.New("proxy closed")
 
@@ -138,10 +149,7 @@ type Proxy struct {
 	log    *slog.Logger
 	opts   Options
 	hasher maglev.FlowHasher
-	// counterLag bounds how long the byte counters of an open TCP
-	// connection may lag behind its traffic.
-	counterLag time.Duration
-	bufs       sync.Pool // *[]byte of maxDatagram bytes, for UDP
+	bufs   sync.Pool // *[]byte of maxDatagram bytes, for UDP
 
 	ctx    context.Context // canceled by Close; ends every goroutine
 	cancel context.CancelFunc
@@ -188,11 +196,10 @@ func New(opts Options) *Proxy {
 		opts.MaxUDPFlows = DefaultMaxUDPFlows
 	}
 	p := &Proxy{
-		log:        opts.Logger,
-		opts:       opts,
-		hasher:     maglev.NewFlowHasher(),
-		counterLag: defaultCounterLag,
-		listeners:  make(map[lkey]frontend),
+		log:       opts.Logger,
+		opts:      opts,
+		hasher:    maglev.NewFlowHasher(),
+		listeners: make(map[lkey]frontend),
 	}
 	p.bufs.New = func() any {
 		b := make([]byte, maxDatagram)
@@ -277,6 +284,7 @@ func (p *Proxy) listen(k lkey, name string, s *snapshot) (frontend, error) {
 	var lc net.ListenConfig
 	switch k.proto {
 	case dataplane.TCP:
+		lc := tcpListenConfig()
 		ln, err := lc.Listen(p.ctx, "tcp"+network, k.addr.String())
 		if err != nil {
 			return nil, fmt.Errorf("open listener: %w", err)

@@ -13,8 +13,10 @@ type ListenerStats struct {
 	Addr     netip.AddrPort
 	Protocol dataplane.Protocol
 	// BytesIn counts payload bytes from clients to backends, BytesOut from
-	// backends to clients. For an open TCP connection they lag its traffic
-	// by at most 10 seconds.
+	// backends to clients. TCP bytes are counted once relayed, in batches
+	// of what the source socket had queued, so the counters of an open
+	// connection lag its traffic only by what is being relayed now (at
+	// most a receive buffer).
 	BytesIn, BytesOut uint64
 	// PacketsIn and PacketsOut count UDP datagrams; a userspace proxy does
 	// not see TCP segments, so they stay 0 for TCP.

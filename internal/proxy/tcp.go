@@ -114,15 +114,20 @@ func (l *tcpListener) acceptLoop() {
 // goroutine copies backend→client.
 func (l *tcpListener) serve(client *net.TCPConn, id backendID) {
 	d := net.Dialer{Timeout: l.p.opts.DialTimeout}
-	bc, err := d.DialContext(l.p.ctx, "tcp", id.addr.String())
+	if l.snap.Load().rule.IdleTimeout > 0 {
+		// The idle timeout ends connections to a backend that vanished:
+		// spare the four setsockopt calls of Go's default keep-alive.
+		d.KeepAlive = -1
+	}
+	bc, err := d.DialTCP(l.p.ctx, "tcp", netip.AddrPort{}, id.addr)
 	if err != nil {
 		l.ctr.dialFailures.Add(1)
 		reset(client)
 		l.conns.Add(-1)
 		return
 	}
-	f := &tcpFlow{l: l, id: id, client: client, backend: bc.(*net.TCPConn)}
-	f.act.init(f.client, f.backend, l.p.counterLag)
+	f := &tcpFlow{l: l, id: id, client: client, backend: bc}
+	f.act.init(f.client, f.backend)
 	if !l.register(f) {
 		f.abort(true, nil)
 		l.conns.Add(-1)
@@ -307,7 +312,7 @@ type tcpFlow struct {
 
 // pipe copies src to dst until EOF or error, then passes the end on.
 func (f *tcpFlow) pipe(dst, src *net.TCPConn, ctr *atomic.Uint64, fromClient bool) {
-	err := f.act.pump(dst, src, ctr)
+	err := f.act.pump(dst, src, fromClient, ctr)
 	switch {
 	case f.state.Load() == flowDead:
 		// Idled out: the backend side is gone. The client gets a RST as
@@ -316,7 +321,11 @@ func (f *tcpFlow) pipe(dst, src *net.TCPConn, ctr *atomic.Uint64, fromClient boo
 			f.abort(true, nil)
 		}
 	case err == nil:
-		_ = dst.CloseWrite() // half-close: pass the FIN on
+		// Half-close: pass the FIN on. If the other direction is done
+		// too, finish closes both sockets, which sends it anyway.
+		if f.ended.Load() == 0 {
+			_ = dst.CloseWrite()
+		}
 	default:
 		f.abort(true, nil) // a reset or error on one side resets the other
 	}

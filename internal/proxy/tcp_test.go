@@ -491,3 +491,64 @@ func mapKeys[V any](m map[string]V) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestTCPBulk moves several MiB each way (splice on Linux), passes the
+// client's FIN on while the reply still flows, and counts every byte.
+func TestTCPBulk(t *testing.T) {
+	t.Parallel()
+	fe := feAddr(85, 18085)
+	a := newTCPBackend(t, "a", 85)
+	p := newProxy(t)
+	apply(t, p, tcpConfig(fe, dataplane.Rule{IdleTimeout: time.Minute, Backends: []dataplane.Backend{a.backend(true)}}))
+	cl := dial(t, netip.Addr{}, fe)
+	defer cl.Close()
+	const size = 8 << 20
+	msg := make([]byte, size)
+	for i := range msg {
+		msg[i] = byte(i*7 + i>>11)
+	}
+	cl.SetDeadline(time.Now().Add(waitFor))
+	werr := make(chan error, 1)
+	go func() {
+		_, err := cl.Write(msg)
+		if err == nil {
+			err = cl.CloseWrite()
+		}
+		werr <- err
+	}()
+	got, err := io.ReadAll(cl.r)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if err := <-werr; err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	if want := string(msg) + "done\n"; string(got) != want {
+		t.Fatalf("read %d bytes, want %d (the %d sent and done)", len(got), len(want), size)
+	}
+	cl.Close()
+	eventually(t, "flow finished", func() bool { return p.Stats()["lb/fe/tcp/18085"].ActiveFlows == 0 })
+	st := p.Stats()["lb/fe/tcp/18085"]
+	if want := uint64(len("a\n") + size + len("done\n")); st.BytesIn != size || st.BytesOut != want {
+		t.Errorf("BytesIn, BytesOut = %d, %d; want %d, %d", st.BytesIn, st.BytesOut, size, want)
+	}
+}
+
+// TestTCPCountersOfOpenConnection: an open connection's bytes are counted
+// as they are relayed, not only when it ends.
+func TestTCPCountersOfOpenConnection(t *testing.T) {
+	t.Parallel()
+	fe := feAddr(86, 18086)
+	a := newTCPBackend(t, "a", 86)
+	p := newProxy(t)
+	apply(t, p, tcpConfig(fe, dataplane.Rule{IdleTimeout: time.Minute, Backends: []dataplane.Backend{a.backend(true)}}))
+	cl := dial(t, netip.Addr{}, fe)
+	defer cl.Close()
+	for i := range 3 {
+		cl.echo(t, "hello")
+		eventually(t, "counters caught up", func() bool {
+			st := p.Stats()["lb/fe/tcp/18086"]
+			return st.BytesIn == uint64(5*(i+1)) && st.BytesOut == uint64(2+5*(i+1))
+		})
+	}
+}

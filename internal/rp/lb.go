@@ -1,7 +1,6 @@
 package rp
 
 import (
-	"net/http"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -847,4 +846,3 @@ func childList(lb *network.LoadBalancer, coll string) ([]any, bool) {
 	return out, true
 }
 
-var _ = http.StatusOK

@@ -1,7 +1,6 @@
 package rp
 
 import (
-	"fmt"
 	"net/netip"
 	"strings"
 
@@ -505,12 +504,11 @@ func (c *lbCheck) outbound(i int, o *network.OutboundRule) {
 		c.errs.Add("InvalidAllocatedOutboundPorts", p.Child("allocatedOutboundPorts"), "allocatedOutboundPorts %d of outbound rule %s is invalid: it must be a multiple of 8 between 0 and 64000.", *v, o.ID)
 	}
 	c.idleTimeout(op.IdleTimeoutInMinutes, p.Child("idleTimeoutInMinutes"), o.ID, 120)
-	for j, other := range c.lb.Properties.OutboundRules[:i] {
+	for _, other := range c.lb.Properties.OutboundRules[:i] {
 		for _, fa := range op.FrontendIPConfigurations {
 			for _, fb := range other.Properties.FrontendIPConfigurations {
 				if arm.SameID(fa.ID, fb.ID) && protoOverlap(op.Protocol, other.Properties.Protocol) {
 					c.errs.Add("MoreThanOneOutboundRuleUsingSameFrontendIPConfigurationAndProtocolIsNotSupported", p.Child("frontendIPConfigurations"), "Outbound rules %s and %s use the same frontend IP configuration %s and protocol; this is not supported.", other.ID, o.ID, fa.ID)
-					_ = j
 				}
 			}
 		}
@@ -654,4 +652,3 @@ func (c *lbCheck) backendPorts() {
 	}
 }
 
-var _ = fmt.Sprintf
