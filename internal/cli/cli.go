@@ -7,12 +7,8 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
-	"net/http"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -48,24 +44,17 @@ func (staticToken) GetToken(context.Context, policy.TokenRequestOptions) (azcore
 // ClientFactory returns an armnetwork client factory for the server.
 func (c Conn) ClientFactory() (*armnetwork.ClientFactory, error) {
 	endpoint := strings.TrimSuffix(c.Endpoint, "/")
-	tr := &http.Transport{}
-	if c.CAFile != "" && strings.HasPrefix(endpoint, "https://") {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("read CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA file %s holds no certificate", c.CAFile)
-		}
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+	hc, err := c.httpClient()
+	if err != nil {
+		return nil, err
 	}
+	hc.Timeout = time.Minute
 	opts := &arm.ClientOptions{
 		ClientOptions: policy.ClientOptions{
 			Cloud: cloud.Configuration{Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
 				cloud.ResourceManager: {Endpoint: endpoint, Audience: endpoint},
 			}},
-			Transport:                       &http.Client{Transport: tr, Timeout: time.Minute},
+			Transport:                       hc,
 			InsecureAllowCredentialWithHTTP: strings.HasPrefix(endpoint, "http://"),
 			Retry:                           policy.RetryOptions{MaxRetries: 1},
 		},
