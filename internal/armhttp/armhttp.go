@@ -190,4 +190,3 @@ func (req *request) baseURL() string {
 }
 
 func eq(a, b string) bool { return strings.EqualFold(a, b) }
-

@@ -845,4 +845,3 @@ func childList(lb *network.LoadBalancer, coll string) ([]any, bool) {
 	}
 	return out, true
 }
-

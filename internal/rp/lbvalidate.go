@@ -651,4 +651,3 @@ func (c *lbCheck) backendPorts() {
 		}
 	}
 }
-
