@@ -44,6 +44,8 @@ type Controller struct {
 	plan   *lbplan.Plan
 	status dataplane.Status
 	rev    int64
+	// failed says the last reconcile failed; the loop retries it.
+	failed bool
 }
 
 // New returns a controller.
@@ -87,6 +89,9 @@ func (c *Controller) Run(ctx context.Context) error {
 func (c *Controller) loop(ctx context.Context, events <-chan store.Event, healthChanges <-chan struct{}) error {
 	retry := time.NewTimer(time.Hour)
 	defer retry.Stop()
+	if c.pendingRetry() {
+		retry.Reset(time.Second)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -128,11 +133,14 @@ func (c *Controller) loop(ctx context.Context, events <-chan store.Event, health
 func (c *Controller) pendingRetry() bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.plan == nil
+	return c.plan == nil || c.failed
 }
 
 func (c *Controller) reconcileLogged(ctx context.Context) error {
 	err := c.Reconcile(ctx)
+	c.mu.Lock()
+	c.failed = err != nil
+	c.mu.Unlock()
 	if err != nil && ctx.Err() == nil {
 		if errors.Is(err, store.ErrClosed) {
 			return err
