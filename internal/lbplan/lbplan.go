@@ -68,7 +68,6 @@ type RuleView struct {
 type BackendView struct {
 	IPAddress       string // the Azure (unmapped) address
 	IPConfiguration string
-	ProbeKey        string // "" when the rule has no probe
 	AdminState      string
 	Up              bool
 	Reason          string
@@ -172,7 +171,6 @@ type compiler struct {
 	lb     *network.LoadBalancer
 	plan   *Plan
 	probes map[string]health.Target
-	// claimed tracks listeners of this and earlier load balancers.
 }
 
 func (c *compiler) note(format string, args ...any) {
@@ -379,7 +377,6 @@ func (c *compiler) rule(r *network.LoadBalancingRule) {
 				be.Healthy, bv.Up, bv.Reason = true, true, "Up_No_Probe"
 			default:
 				target := c.probeTarget(pr, m.host)
-				bv.ProbeKey = target.Key
 				var res health.Result
 				known := false
 				if c.hv != nil {

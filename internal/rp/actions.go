@@ -13,8 +13,8 @@ import (
 	"github.com/paddock-lb/paddock/internal/resources/network"
 )
 
-// Member is one backend of a pool as the data plane sees it.
-type Member struct {
+// member is one backend of a pool with its address.
+type member struct {
 	// IPConfiguration is the NIC IP configuration id (NIC-based members, or
 	// IP members backed by a NIC); empty otherwise.
 	IPConfiguration string
@@ -27,15 +27,15 @@ type Member struct {
 
 // poolMembersResolved returns the members of a pool with their addresses,
 // sorted by address (the order NAT rule v2 ports are assigned in).
-func (s *Service) poolMembersResolved(t *txn, lb *network.LoadBalancer, b *network.BackendAddressPool) ([]Member, error) {
-	var out []Member
+func (s *Service) poolMembersResolved(t *txn, lb *network.LoadBalancer, b *network.BackendAddressPool) ([]member, error) {
+	var out []member
 	if len(b.Properties.LoadBalancerBackendAddresses) > 0 {
 		for _, a := range b.Properties.LoadBalancerBackendAddresses {
 			ip, err := netip.ParseAddr(a.Properties.IPAddress)
 			if err != nil {
 				continue
 			}
-			m := Member{Name: a.Name, Addr: ip, VNet: addressVNet(b, a), AdminState: a.Properties.AdminState}
+			m := member{Name: a.Name, Addr: ip, VNet: addressVNet(b, a), AdminState: a.Properties.AdminState}
 			if a.Properties.NetworkInterfaceIPConfiguration != nil {
 				m.IPConfiguration = a.Properties.NetworkInterfaceIPConfiguration.ID
 			}
@@ -58,7 +58,7 @@ func (s *Service) poolMembersResolved(t *txn, lb *network.LoadBalancer, b *netwo
 			if err != nil {
 				continue
 			}
-			out = append(out, Member{IPConfiguration: ic.ID, Addr: ip, VNet: vnet})
+			out = append(out, member{IPConfiguration: ic.ID, Addr: ip, VNet: vnet})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Addr.Less(out[j].Addr) })

@@ -18,9 +18,7 @@ import (
 // key pend/{operation id} marks them; the controller calls CompletePending
 // once the data plane has applied the state up to a store revision, and
 // the operations end Succeeded, or Failed with the data plane's reason.
-const prefixPending = "pend/"
-
-func pendingKey(opID string) string { return prefixPending + strings.ToLower(opID) }
+func pendingKey(opID string) string { return prefixPend + strings.ToLower(opID) }
 
 // tracksDataPlane reports whether writes to id wait for the data plane.
 func tracksDataPlane(id arm.ResourceID) bool {
@@ -144,7 +142,7 @@ func (s *Service) DataPlaneSnapshot(ctx context.Context) (*DataPlaneSnapshot, er
 // cannot serve it; operations on that load balancer end Failed with
 // that reason, and it shows provisioningState Failed.
 func (s *Service) CompletePending(ctx context.Context, rev int64, failures map[string]string) error {
-	kvs, _, err := s.st.List(ctx, prefixPending, store.ListOptions{})
+	kvs, _, err := s.st.List(ctx, prefixPend, store.ListOptions{})
 	if err != nil {
 		return err
 	}
@@ -174,7 +172,7 @@ func (s *Service) CompletePending(ctx context.Context, rev int64, failures map[s
 			} else if !ok {
 				continue // completed by another server
 			}
-			opID := strings.TrimPrefix(kv.Key, prefixPending)
+			opID := strings.TrimPrefix(kv.Key, prefixPend)
 			var rec opRecord
 			ok, err := t.getJSON(opKey(opID), &rec)
 			if err != nil {

@@ -19,6 +19,7 @@ import (
 //	ip/{vnet id}/{address}               private address holder in a VNet (value: holder id)
 //	pip/{address}                        allocated public address (value: public IP id)
 //	op/{operation id}                    long-running operation record
+//	pend/{operation id}                  operation waiting for the data plane (value: resource id)
 const (
 	prefixGroup = "g/"
 	prefixRes   = "r/"
@@ -27,6 +28,7 @@ const (
 	prefixIP    = "ip/"
 	prefixPIP   = "pip/"
 	prefixOp    = "op/"
+	prefixPend  = "pend/"
 )
 
 func groupKey(sub, rg string) string {

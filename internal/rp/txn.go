@@ -22,8 +22,6 @@ type txn struct {
 	cache  map[string][]byte
 	writes map[string]*store.Op
 	order  []string
-	// lists records prefixes read with List, to guard against inserts.
-	lists map[string]bool
 	// done runs when the transaction ends, committed or not.
 	done []func()
 	// svc, when set, is told of released addresses.
@@ -39,7 +37,7 @@ func (t *txn) finish() {
 }
 
 func newTxn(ctx context.Context, st store.Store) *txn {
-	return &txn{ctx: ctx, st: st, reads: map[string]int64{}, cache: map[string][]byte{}, writes: map[string]*store.Op{}, lists: map[string]bool{}}
+	return &txn{ctx: ctx, st: st, reads: map[string]int64{}, cache: map[string][]byte{}, writes: map[string]*store.Op{}}
 }
 
 // get returns the current value of key as this transaction sees it (its own
