@@ -200,7 +200,7 @@ func isTimeout(err error) bool {
 // newProxy returns a proxy closed at the end of the test.
 func newProxy(t *testing.T) *Proxy {
 	t.Helper()
-	p := New(Options{DialTimeout: waitFor})
+	p := New(testOptions())
 	t.Cleanup(func() {
 		if err := p.Close(); err != nil {
 			t.Errorf("Close: %v", err)

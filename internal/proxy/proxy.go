@@ -141,6 +141,9 @@ type Options struct {
 	// MaxUDPFlows caps the UDP flows of one listener; 0 means
 	// DefaultMaxUDPFlows.
 	MaxUDPFlows int
+	// NoEventLoops serves every TCP connection on the goroutine path,
+	// also on Linux (see the package comment).
+	NoEventLoops bool
 }
 
 // Proxy is the userspace data plane. Its methods are safe for concurrent
@@ -158,6 +161,8 @@ type Proxy struct {
 	mu        sync.Mutex
 	listeners map[lkey]frontend
 	closed    bool
+	loops     *loopSet // started with the first TCP listener; nil without
+	loopsErr  error    // why there are no loops
 }
 
 var _ dataplane.Programmer = (*Proxy)(nil)
@@ -310,14 +315,37 @@ func (p *Proxy) Close() error {
 	p.closed = true
 	ls := p.listeners
 	p.listeners = nil
+	loops := p.loops
 	p.mu.Unlock()
 
 	p.cancel()
 	for _, l := range ls {
 		l.retire()
 	}
+	if loops != nil {
+		// After the loops have stopped, nothing adds to p.wg.
+		loops.close()
+	}
 	p.wg.Wait()
 	return nil
+}
+
+// eventLoops returns the proxy's event loops, starting them on first use;
+// nil if there are none (Options.NoEventLoops, or not Linux). p.mu is
+// held.
+func (p *Proxy) eventLoops() *loopSet {
+	if p.loops != nil || p.loopsErr != nil {
+		return p.loops
+	}
+	if p.opts.NoEventLoops {
+		p.loopsErr = errors.New("disabled")
+		return nil
+	}
+	p.loops, p.loopsErr = startLoops(p)
+	if p.loopsErr != nil {
+		p.log.Warn("TCP served without event loops", "err", p.loopsErr)
+	}
+	return p.loops
 }
 
 // backendID identifies a backend of a rule across configurations: a flow

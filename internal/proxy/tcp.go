@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/paddock-lb/paddock/internal/maglev"
@@ -18,12 +19,18 @@ type tcpListener struct {
 	ln *net.TCPListener
 	// conns counts connections from accept to finish, for MaxConns.
 	conns atomic.Int64
+	// With event loops: the socket's token in the loops' sets, and the
+	// socket the loops accept from.
+	inLoops bool
+	loopTok int32
+	lnConn  syscall.RawConn
 
 	mu      sync.Mutex
-	flows   map[*tcpFlow]struct{}
-	active  map[string]int // flows by backend key
-	retired bool           // the socket is closed; done once flows is empty
-	closing bool           // the proxy is closing: no new flows
+	flows   map[*tcpFlow]struct{} // on the goroutine path
+	inLoop  int                   // connections held by event loops
+	active  map[string]int        // connections by backend key, both paths
+	retired bool                  // the socket is closed; done once no connection is left
+	closing bool                  // the proxy is closing: no new flows
 }
 
 func (p *Proxy) startTCP(k lkey, name string, ln *net.TCPListener, s *snapshot) *tcpListener {
@@ -33,6 +40,15 @@ func (p *Proxy) startTCP(k lkey, name string, ln *net.TCPListener, s *snapshot) 
 		active: make(map[string]int),
 	}
 	l.init(p, k, name, s)
+	if ls := p.eventLoops(); ls != nil {
+		err := ls.addListener(l)
+		if err == nil {
+			l.inLoops = true
+			p.wg.Go(l.sweeper)
+			return l
+		}
+		p.log.Warn("listener served without event loops", "listener", k.String(), "err", err)
+	}
 	p.wg.Go(l.acceptLoop)
 	p.wg.Go(l.sweeper)
 	return l
@@ -59,6 +75,9 @@ func (l *tcpListener) update(s *snapshot) {
 // retire closes the socket. The rule no longer lists any backend for the
 // remaining connections, which are drained like removed backends'.
 func (l *tcpListener) retire() {
+	if l.inLoops {
+		l.p.loops.removeListener(l)
+	}
 	l.ln.Close()
 	old := l.snap.Load()
 	r := old.rule
@@ -91,23 +110,34 @@ func (l *tcpListener) acceptLoop() {
 			continue
 		}
 		delay = 0
-		l.ctr.newFlows.Add(1)
 		src := unmap(c.RemoteAddr().(*net.TCPAddr).AddrPort())
 		dst := unmap(c.LocalAddr().(*net.TCPAddr).AddrPort())
-		id, ok := l.snap.Load().pick(l.p.hasher, src, dst, maglev.ProtoTCP)
+		id, ok := l.admit(src, dst)
 		if !ok {
-			l.ctr.refused.Add(1)
-			reset(c)
-			continue
-		}
-		if l.conns.Add(1) > int64(l.p.opts.MaxConns) {
-			l.conns.Add(-1)
-			l.ctr.dropped.Add(1)
 			reset(c)
 			continue
 		}
 		l.p.wg.Go(func() { l.serve(c, id) })
 	}
+}
+
+// admit counts a new connection and picks its backend. It reports false
+// if the connection is refused (no eligible backend) or dropped
+// (MaxConns); the caller resets it. Admitted connections count in conns
+// until they end.
+func (l *tcpListener) admit(src, dst netip.AddrPort) (backendID, bool) {
+	l.ctr.newFlows.Add(1)
+	id, ok := l.snap.Load().pick(l.p.hasher, src, dst, maglev.ProtoTCP)
+	if !ok {
+		l.ctr.refused.Add(1)
+		return id, false
+	}
+	if l.conns.Add(1) > int64(l.p.opts.MaxConns) {
+		l.conns.Add(-1)
+		l.ctr.dropped.Add(1)
+		return id, false
+	}
+	return id, true
 }
 
 // serve connects client to backend id and copies client→backend; a second
@@ -128,18 +158,39 @@ func (l *tcpListener) serve(client *net.TCPConn, id backendID) {
 	}
 	f := &tcpFlow{l: l, id: id, client: client, backend: bc}
 	f.act.init(f.client, f.backend)
-	if !l.register(f) {
+	l.run(f, carried{}, false)
+}
+
+// carried is what an event loop hands over with a connection; index 0 is
+// the client side, 1 the backend side.
+type carried struct {
+	pending [2][]byte // read from side i, not yet written to the other
+	done    [2]bool   // side i's FIN was read and passed on
+}
+
+// run copies both directions of f, starting from c; fromLoop says an
+// event loop hands f over.
+func (l *tcpListener) run(f *tcpFlow, c carried, fromLoop bool) {
+	if !l.register(f, fromLoop) {
 		f.abort(true, nil)
 		l.conns.Add(-1)
 		return
 	}
-	l.p.wg.Go(func() { f.pipe(f.client, f.backend, &l.ctr.bytesOut, false) })
-	f.pipe(f.backend, f.client, &l.ctr.bytesIn, true)
+	l.p.wg.Go(func() { f.pipe(f.client, f.backend, &l.ctr.bytesOut, false, c.pending[1], c.done[1]) })
+	f.pipe(f.backend, f.client, &l.ctr.bytesIn, true, c.pending[0], c.done[0])
 }
 
-func (l *tcpListener) register(f *tcpFlow) bool {
+// register adds f to the flows. A flow from an event loop is already
+// counted in active.
+func (l *tcpListener) register(f *tcpFlow, fromLoop bool) bool {
 	l.mu.Lock()
+	if fromLoop {
+		l.inLoop--
+	}
 	if l.closing {
+		if fromLoop {
+			l.dropActive(f.id.key)
+		}
 		l.mu.Unlock()
 		return false
 	}
@@ -150,7 +201,9 @@ func (l *tcpListener) register(f *tcpFlow) bool {
 		f.drainAt = time.Now().Add(s.rule.DrainPeriod)
 	}
 	l.flows[f] = struct{}{}
-	l.active[f.id.key]++
+	if !fromLoop {
+		l.active[f.id.key]++
+	}
 	l.mu.Unlock()
 	if draining {
 		notify(l.wake)
@@ -161,14 +214,40 @@ func (l *tcpListener) register(f *tcpFlow) bool {
 func (l *tcpListener) unregister(f *tcpFlow) {
 	l.mu.Lock()
 	delete(l.flows, f)
-	if l.active[f.id.key]--; l.active[f.id.key] <= 0 {
-		delete(l.active, f.id.key)
-	}
-	done := l.retired && len(l.flows) == 0
+	l.dropActive(f.id.key)
+	done := l.retired && len(l.flows) == 0 && l.inLoop == 0
 	l.mu.Unlock()
 	l.conns.Add(-1)
 	if done {
 		notify(l.wake)
+	}
+}
+
+// loopStarted counts a connection an event loop holds.
+func (l *tcpListener) loopStarted(id backendID) {
+	l.mu.Lock()
+	l.inLoop++
+	l.active[id.key]++
+	l.mu.Unlock()
+}
+
+// loopEnded counts a connection an event loop held and closed.
+func (l *tcpListener) loopEnded(id backendID) {
+	l.mu.Lock()
+	l.inLoop--
+	l.dropActive(id.key)
+	done := l.retired && len(l.flows) == 0 && l.inLoop == 0
+	l.mu.Unlock()
+	l.conns.Add(-1)
+	if done {
+		notify(l.wake)
+	}
+}
+
+// dropActive uncounts a connection to backend key; l.mu is held.
+func (l *tcpListener) dropActive(key string) {
+	if l.active[key]--; l.active[key] <= 0 {
+		delete(l.active, key)
 	}
 }
 
@@ -190,7 +269,7 @@ func (l *tcpListener) sweeper() {
 		recheck := last == nil || s.rule.IdleTimeout != last.rule.IdleTimeout
 		last = s
 		l.mu.Lock()
-		if l.retired && len(l.flows) == 0 {
+		if l.retired && len(l.flows) == 0 && l.inLoop == 0 {
 			l.mu.Unlock()
 			return
 		}
@@ -279,7 +358,7 @@ func (l *tcpListener) stats() keyedStats {
 	st := l.ctr.stats(l.key, *l.name.Load())
 	s := l.snap.Load()
 	l.mu.Lock()
-	st.ActiveFlows = len(l.flows)
+	st.ActiveFlows = len(l.flows) + l.inLoop
 	st.Backends = backendStats(s, l.active)
 	st.EligibleBackends = len(s.eligible)
 	l.mu.Unlock()
@@ -310,9 +389,25 @@ type tcpFlow struct {
 	deadSince time.Time // when it idled out without reset
 }
 
-// pipe copies src to dst until EOF or error, then passes the end on.
-func (f *tcpFlow) pipe(dst, src *net.TCPConn, ctr *atomic.Uint64, fromClient bool) {
-	err := f.act.pump(dst, src, fromClient, ctr)
+// pipe copies src to dst until EOF or error, then passes the end on. It
+// first writes pending; done says an event loop has already passed src's
+// FIN on.
+func (f *tcpFlow) pipe(dst, src *net.TCPConn, ctr *atomic.Uint64, fromClient bool, pending []byte, done bool) {
+	if done {
+		if f.ended.Add(1) == 2 {
+			f.finish()
+		}
+		return
+	}
+	var err error
+	if len(pending) > 0 {
+		var n int
+		n, err = dst.Write(pending)
+		ctr.Add(uint64(n))
+	}
+	if err == nil {
+		err = f.act.pump(dst, src, fromClient, ctr)
+	}
 	switch {
 	case f.state.Load() == flowDead:
 		// Idled out: the backend side is gone. The client gets a RST as

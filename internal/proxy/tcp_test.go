@@ -465,7 +465,7 @@ func TestCloseResetsEverything(t *testing.T) {
 	t.Parallel()
 	fe := feAddr(80, 18080)
 	a := newTCPBackend(t, "a", 80)
-	p := New(Options{})
+	p := New(testOptions())
 	apply(t, p, tcpConfig(fe, dataplane.Rule{Backends: []dataplane.Backend{a.backend(true)}}))
 	cl := dial(t, netip.Addr{}, fe)
 	defer cl.Close()

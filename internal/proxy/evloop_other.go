@@ -1,0 +1,15 @@
+//go:build !linux
+
+package proxy
+
+import "errors"
+
+// loopSet is a Proxy's event loops: Linux only. Elsewhere every TCP
+// connection takes the goroutine path.
+type loopSet struct{}
+
+func startLoops(*Proxy) (*loopSet, error) { return nil, errors.New("event loops need Linux") }
+
+func (*loopSet) addListener(*tcpListener) error { return errors.New("event loops need Linux") }
+func (*loopSet) removeListener(*tcpListener)    {}
+func (*loopSet) close()                         {}

@@ -1,0 +1,227 @@
+package proxy
+
+import (
+	"crypto/sha256"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paddock-lb/paddock/internal/dataplane"
+)
+
+// These tests hold for both TCP paths; on Linux the event loops serve new
+// connections and hand them over to the goroutine path, and
+// TestGoroutinePath runs every TCP test again without event loops.
+
+// noLoopsEnv makes newProxy turn the event loops off (see
+// TestGoroutinePath).
+const noLoopsEnv = "PADDOCK_PROXY_NO_EVENT_LOOPS"
+
+func testOptions() Options {
+	return Options{DialTimeout: waitFor, NoEventLoops: os.Getenv(noLoopsEnv) != ""}
+}
+
+// TestGoroutinePath runs the TCP tests again in a child process whose
+// proxies have no event loops, so that the goroutine path's own accept
+// and dial are tested where the event loops would serve instead.
+func TestGoroutinePath(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the goroutine path is the only path here")
+	}
+	if os.Getenv(noLoopsEnv) != "" {
+		t.Skip("already without event loops")
+	}
+	// Not parallel: the child's tests use the same addresses as this
+	// process's, which run after the sequential tests.
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run", "^(TestTCP|TestApply|TestClose)", "-test.count", "1")
+	cmd.Env = append(os.Environ(), noLoopsEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("TCP tests without event loops: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "PASS") {
+		t.Fatalf("TCP tests without event loops ran nothing:\n%s", out)
+	}
+}
+
+// TestTCPDialFailure: a backend that refuses the connection gets the
+// client a RST, and the failure is counted.
+func TestTCPDialFailure(t *testing.T) {
+	t.Parallel()
+	fe := feAddr(120, 18120)
+	ln, err := net.ListenTCP("tcp4", net.TCPAddrFromAddrPort(netip.MustParseAddrPort("127.10.200.121:0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().(*net.TCPAddr).AddrPort()
+	ln.Close() // nothing listens there now
+	p := newProxy(t)
+	apply(t, p, tcpConfig(fe, dataplane.Rule{Backends: []dataplane.Backend{{Key: "pool/dead", Addr: dead, Healthy: true}}}))
+	if err := dialRead(fe); !isReset(err) {
+		t.Errorf("client = %v, want connection reset", err)
+	}
+	eventually(t, "flow gone", func() bool { return p.Stats()["lb/fe/tcp/18120"].ActiveFlows == 0 })
+	if st := p.Stats()["lb/fe/tcp/18120"]; st.DialFailures != 1 || st.NewFlows != 1 {
+		t.Errorf("DialFailures, NewFlows = %d, %d; want 1, 1", st.DialFailures, st.NewFlows)
+	}
+}
+
+// dialRead connects to fe and reads one byte; it returns the error of
+// either (a RST may come before connect returns).
+func dialRead(fe netip.AddrPort) error {
+	c, err := net.DialTCP("tcp4", nil, net.TCPAddrFromAddrPort(fe))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(waitFor))
+	_, err = c.Read(make([]byte, 1))
+	return err
+}
+
+// TestTCPMaxConns: connections beyond Options.MaxConns are reset and
+// counted; a slot frees when a connection ends.
+func TestTCPMaxConns(t *testing.T) {
+	t.Parallel()
+	fe := feAddr(122, 18122)
+	a := newTCPBackend(t, "a", 122)
+	opts := testOptions()
+	opts.MaxConns = 1
+	p := New(opts)
+	defer p.Close()
+	apply(t, p, tcpConfig(fe, dataplane.Rule{Backends: []dataplane.Backend{a.backend(true)}}))
+	first := dial(t, netip.Addr{}, fe)
+	if err := dialRead(fe); !isReset(err) {
+		t.Errorf("second connection = %v, want connection reset", err)
+	}
+	if st := p.Stats()["lb/fe/tcp/18122"]; st.Dropped != 1 {
+		t.Errorf("Dropped = %d, want 1", st.Dropped)
+	}
+	first.echo(t, "still served")
+	first.Close()
+	eventually(t, "first connection ended", func() bool { return p.Stats()["lb/fe/tcp/18122"].ActiveFlows == 0 })
+	third := dial(t, netip.Addr{}, fe)
+	defer third.Close()
+	third.echo(t, "a slot freed")
+}
+
+// TestTCPSlowBackendKeepsEveryByte: a backend that does not read for a
+// while makes the proxy's writes to it fall short; what was read and not
+// yet written must reach it, in order, before anything read later.
+func TestTCPSlowBackendKeepsEveryByte(t *testing.T) {
+	t.Parallel()
+	fe := feAddr(124, 18124)
+	ln, err := net.ListenTCP("tcp4", net.TCPAddrFromAddrPort(netip.MustParseAddrPort("127.10.200.124:0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan [32]byte, 1)
+	full := make(chan struct{}) // the client's writes have piled up
+	go func() {
+		c, err := ln.AcceptTCP()
+		if err != nil {
+			close(got)
+			return
+		}
+		defer c.Close()
+		_ = c.SetReadBuffer(4096) // a receive window that fills soon
+		<-full
+		_ = c.SetReadBuffer(1 << 20)
+		h := sha256.New()
+		if _, err := io.Copy(h, c); err != nil {
+			close(got)
+			return
+		}
+		got <- [32]byte(h.Sum(nil))
+	}()
+	p := newProxy(t)
+	apply(t, p, tcpConfig(fe, dataplane.Rule{Backends: []dataplane.Backend{{Key: "pool/slow", Addr: ln.Addr().(*net.TCPAddr).AddrPort(), Healthy: true}}}))
+	c, err := net.DialTCP("tcp4", nil, net.TCPAddrFromAddrPort(fe))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(waitFor))
+	// Small paced writes, so that the proxy's reads are short and its
+	// writes, not its reads, meet the full backend first.
+	const chunks = 1 << 10
+	h := sha256.New()
+	chunk := make([]byte, 8000)
+	for i := range chunks {
+		for j := range chunk {
+			chunk[j] = byte(i + j*31)
+		}
+		h.Write(chunk)
+		if _, err := c.Write(chunk); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+		if i == chunks/2 {
+			close(full)
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+	if err := c.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case sum, ok := <-got:
+		if !ok {
+			t.Fatal("backend failed")
+		}
+		if sum != [32]byte(h.Sum(nil)) {
+			t.Error("the backend received other bytes than the client sent")
+		}
+	case <-time.After(waitFor):
+		t.Fatal("backend did not receive everything")
+	}
+	if st := p.Stats()["lb/fe/tcp/18124"]; st.BytesIn != chunks*8000 {
+		t.Errorf("BytesIn = %d, want %d", st.BytesIn, chunks*8000)
+	}
+}
+
+// TestTCPLongConnectionMoves: a connection that outlives its time in an
+// event loop goes on working on the goroutine path, with its counts.
+func TestTCPLongConnectionMoves(t *testing.T) {
+	t.Parallel()
+	fe := feAddr(126, 18126)
+	a := newTCPBackend(t, "a", 126)
+	p := newProxy(t)
+	apply(t, p, tcpConfig(fe, dataplane.Rule{Backends: []dataplane.Backend{a.backend(true)}}))
+	cl := dial(t, netip.Addr{}, fe)
+	defer cl.Close()
+	cl.echo(t, "young")
+	l := p.listenerFor(t, fe)
+	eventually(t, "connection on the goroutine path", func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.inLoop == 0 && len(l.flows) == 1 && l.active["pool/a"] == 1
+	})
+	cl.echo(t, "old")
+	if st := p.Stats()["lb/fe/tcp/18126"]; st.ActiveFlows != 1 || st.Backends["pool/a"].ActiveFlows != 1 {
+		t.Errorf("ActiveFlows = %d (backend %d), want 1", st.ActiveFlows, st.Backends["pool/a"].ActiveFlows)
+	}
+	cl.Close()
+	eventually(t, "flow ended", func() bool { return p.Stats()["lb/fe/tcp/18126"].ActiveFlows == 0 })
+	// Out: the backend's name, the two echoes, "done\n" after the EOF.
+	if st := p.Stats()["lb/fe/tcp/18126"]; st.BytesIn != 8 || st.BytesOut != 15 {
+		t.Errorf("BytesIn, BytesOut = %d, %d; want 8, 15", st.BytesIn, st.BytesOut)
+	}
+}
+
+func (p *Proxy) listenerFor(t *testing.T, fe netip.AddrPort) *tcpListener {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l, ok := p.listeners[lkey{fe, dataplane.TCP}].(*tcpListener)
+	if !ok {
+		t.Fatalf("no TCP listener at %s", fe)
+	}
+	return l
+}
