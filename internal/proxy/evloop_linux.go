@@ -27,12 +27,16 @@ import (
 // without blocking and relays what each side sends through one buffer per
 // loop, passing FINs on as the goroutine path does.
 //
-// A loop keeps a connection only while it is young and quick. It hands the
-// connection over to the goroutine path (two goroutines, splice, idle
-// timeout, drain) once it has lived handoffAge, once a read fills the
-// buffer (bulk data: splice moves it without copying), or once a write
-// cannot complete (the loop never queues data). The hand-over carries the
-// bytes not yet written and the directions already finished.
+// A loop keeps a connection while it is busy with small exchanges. It
+// hands the connection over to the goroutine path (two goroutines,
+// splice, idle timeout, drain) once it has been idle for handoffIdle (a
+// quarter of the rule's idle timeout if that is shorter), once a read
+// fills the buffer (bulk data: splice moves it without copying), once a
+// write cannot complete (the loop never queues data), and when its backend
+// leaves the rule. The hand-over carries the bytes not yet written and the
+// directions already finished. So idle timeouts and drains are the
+// goroutine path's alone: TCP_INFO tells it how long a connection has
+// been idle, whichever path it was on.
 //
 // The loops' Ps are extra: GOMAXPROCS is raised by the number of loops
 // while they run, so a loop waiting in epoll_wait never takes a P from the
@@ -42,8 +46,8 @@ import (
 const (
 	// loopBuf is a loop's relay buffer; a read that fills it is bulk.
 	loopBuf = 64 << 10
-	// handoffAge is how long a connection may stay in a loop.
-	handoffAge = time.Second
+	// handoffIdle is how long a connection may stay idle in a loop.
+	handoffIdle = time.Second
 	// maxWait bounds one epoll_wait.
 	maxWait = 10 * time.Millisecond
 	// acceptBatch bounds the connections accepted per wake-up.
@@ -173,11 +177,13 @@ type evLoop struct {
 
 	quit atomic.Bool
 
+	reqs chan func() // run by the loop; see post
+
 	buf    []byte
 	conns  []*lconn // by slot
 	gens   []uint32 // by slot: the generation of its last connection
 	free   []int32
-	queue  []qent // hand-over order: by age
+	queue  []qent // connections by when to look at them again (roughly)
 	paused map[int32]time.Time
 	now    time.Time
 	sa     unix.RawSockaddrAny
@@ -187,6 +193,7 @@ type evLoop struct {
 type qent struct {
 	slot int32
 	gen  uint32
+	due  time.Time
 }
 
 // lconn is a connection held by a loop.
@@ -197,7 +204,10 @@ type lconn struct {
 	slot      int32
 	gen       uint32
 	born      time.Time
+	last      time.Time     // when it last carried data
+	idle      time.Duration // how long it may stay idle in the loop
 	connected bool
+	leaving   bool      // its backend left the rule: hand over once connected
 	want      [2]bool   // side i may have data or a FIN to read
 	hup       [2]bool   // side i reported its FIN: read on after a short read
 	done      [2]bool   // side i's FIN was read and passed on
@@ -220,12 +230,19 @@ func newLoop(s *loopSet) (*evLoop, error) {
 		unix.Close(wake)
 		return nil, fmt.Errorf("epoll_ctl: %w", err)
 	}
-	return &evLoop{set: s, ep: ep, wake: wake, buf: make([]byte, loopBuf), paused: make(map[int32]time.Time)}, nil
+	return &evLoop{set: s, ep: ep, wake: wake, reqs: make(chan func(), 64), buf: make([]byte, loopBuf),
+		paused: make(map[int32]time.Time)}, nil
 }
 
 func (lp *evLoop) release() {
 	unix.Close(lp.ep)
 	unix.Close(lp.wake)
+}
+
+// post has the loop run fn.
+func (lp *evLoop) post(fn func()) {
+	lp.reqs <- fn
+	lp.wakeUp()
 }
 
 func (lp *evLoop) wakeUp() {
@@ -264,8 +281,8 @@ func (lp *evLoop) run() {
 func (lp *evLoop) timeout() int {
 	d := maxWait
 	for _, q := range lp.queue {
-		if c := lp.conn(q); c != nil {
-			d = min(d, max(c.born.Add(handoffAge).Sub(lp.now), time.Millisecond))
+		if lp.conn(q) != nil {
+			d = min(d, max(q.due.Sub(lp.now), time.Millisecond))
 			break
 		}
 	}
@@ -277,12 +294,21 @@ func (lp *evLoop) dispatch(ev *unix.EpollEvent) {
 	case evWake:
 		var b [8]byte
 		_, _ = unix.Read(lp.wake, b[:])
+		for {
+			select {
+			case fn := <-lp.reqs:
+				fn()
+				continue
+			default:
+			}
+			break
+		}
 	case evListen:
 		if l := lp.set.listener(ev.Fd); l != nil {
 			lp.accept(l)
 		}
 	default:
-		if c := lp.conn(qent{ev.Fd, uint32(ev.Pad) >> 2}); c != nil {
+		if c := lp.conn(qent{slot: ev.Fd, gen: uint32(ev.Pad) >> 2}); c != nil {
 			lp.event(c, int(kind), ev.Events)
 		}
 	}
@@ -368,7 +394,11 @@ func (lp *evLoop) start(l *tcpListener, cfd int, src netip.AddrPort) {
 		return
 	}
 	_ = setsockoptInt(cfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-	c := &lconn{l: l, id: id, fd: [2]int{cfd, bfd}, born: lp.now, connected: connected}
+	idle := handoffIdle
+	if t := l.snap.Load().rule.IdleTimeout; t > 0 {
+		idle = min(idle, t/4)
+	}
+	c := &lconn{l: l, id: id, fd: [2]int{cfd, bfd}, born: lp.now, last: lp.now, idle: idle, connected: connected}
 	lp.add(c)
 	l.loopStarted(id)
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: c.slot}
@@ -398,7 +428,7 @@ func (lp *evLoop) add(c *lconn) {
 	lp.gens[c.slot] = (lp.gens[c.slot] + 1) & (1<<29 - 1)
 	c.gen = lp.gens[c.slot]
 	lp.conns[c.slot] = c
-	lp.queue = append(lp.queue, qent{c.slot, c.gen})
+	lp.queue = append(lp.queue, qent{c.slot, c.gen, lp.now.Add(c.idle)})
 }
 
 func (lp *evLoop) remove(c *lconn) {
@@ -419,6 +449,10 @@ func (lp *evLoop) event(c *lconn, side int, evs uint32) {
 		}
 		c.connected = true
 		c.want[0] = true // the client may have spoken already
+		if c.leaving {
+			lp.handOff(c)
+			return
+		}
 	}
 	if evs&unix.EPOLLERR != 0 {
 		lp.finish(c, true)
@@ -471,6 +505,7 @@ func (lp *evLoop) relay(c *lconn, s int) bool {
 			}
 			return true
 		}
+		c.last = lp.now
 		w, err := writeFD(dst, lp.buf[:n])
 		if w > 0 {
 			ctr.Add(uint64(w))
@@ -511,32 +546,58 @@ func (lp *evLoop) finish(c *lconn, reset bool) {
 	c.l.loopEnded(c.id)
 }
 
-// handOver hands the connections that have lived handoffAge to the
-// goroutine path; connections still connecting wait for the dial timeout.
+// handOver hands the connections that have been idle long enough to the
+// goroutine path, and fails those that have been connecting for longer
+// than the dial timeout. Each connection is looked at about once per idle
+// limit: one that has been active goes to the back of the queue, due when
+// it will have been idle long enough, so the queue is only roughly in
+// order of due time, and a hand-over may come up to one limit late.
 func (lp *evLoop) handOver() {
 	i, end := 0, len(lp.queue)
 	for ; i < end; i++ {
-		c := lp.conn(lp.queue[i])
+		q := lp.queue[i]
+		c := lp.conn(q)
 		if c == nil {
 			continue
 		}
-		if lp.now.Sub(c.born) < handoffAge {
+		if lp.now.Before(q.due) {
 			break
 		}
-		if c.connected {
+		switch {
+		case c.connected && lp.now.Sub(c.last) >= c.idle:
 			lp.handOff(c)
-			continue
-		}
-		if lp.now.Sub(c.born) >= c.l.p.opts.DialTimeout {
+		case c.connected:
+			q.due = c.last.Add(c.idle)
+			lp.queue = append(lp.queue, q)
+		case lp.now.Sub(c.born) >= c.l.p.opts.DialTimeout:
 			c.l.ctr.dialFailures.Add(1)
 			lp.finish(c, true)
-			continue
+		default:
+			q.due = lp.now.Add(c.idle)
+			lp.queue = append(lp.queue, q)
 		}
-		lp.queue = append(lp.queue, lp.queue[i]) // look again later
 	}
 	lp.queue = lp.queue[i:]
 	if cap(lp.queue) > 1024 && len(lp.queue) < cap(lp.queue)/4 {
 		lp.queue = append([]qent(nil), lp.queue...)
+	}
+}
+
+// handOverLeavers hands over the connections of l whose backend s no
+// longer lists, so that they drain on the goroutine path.
+func (s *loopSet) handOverLeavers(l *tcpListener, snap *snapshot) {
+	for _, lp := range s.loops {
+		lp.post(func() {
+			for _, c := range lp.conns {
+				switch {
+				case c == nil || c.l != l || snap.members[c.id]:
+				case c.connected:
+					lp.handOff(c)
+				default:
+					c.leaving = true // hand over once connected
+				}
+			}
+		})
 	}
 }
 

@@ -58,6 +58,7 @@ func (p *Proxy) startTCP(k lkey, name string, ln *net.TCPListener, s *snapshot) 
 // connection, depending on whether s still lists its backend.
 func (l *tcpListener) update(s *snapshot) {
 	now := time.Now()
+	old := l.snap.Load()
 	l.mu.Lock()
 	l.snap.Store(s)
 	for f := range l.flows {
@@ -70,6 +71,15 @@ func (l *tcpListener) update(s *snapshot) {
 	}
 	l.mu.Unlock()
 	notify(l.wake)
+	if l.inLoops {
+		for id := range old.members {
+			if !s.members[id] {
+				// The event loops leave draining to the goroutine path.
+				l.p.loops.handOverLeavers(l, s)
+				break
+			}
+		}
+	}
 }
 
 // retire closes the socket. The rule no longer lists any backend for the
