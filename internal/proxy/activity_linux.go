@@ -21,18 +21,21 @@ func tcpListenConfig() net.ListenConfig {
 		KeepAlive: -1, // Go leaves accepted sockets alone
 		Control: func(_, _ string, c syscall.RawConn) error {
 			var err error
-			cerr := c.Control(func(fd uintptr) {
-				s := int(fd)
-				err = errors.Join(
-					unix.SetsockoptInt(s, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1),
-					unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, 15),
-					unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, 15),
-					unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_KEEPCNT, 9),
-				)
-			})
+			cerr := c.Control(func(fd uintptr) { err = setListenerKeepAlive(int(fd)) })
 			return errors.Join(cerr, err)
 		},
 	}
+}
+
+// setListenerKeepAlive sets Go's default TCP keep-alive on a listening
+// socket, for the connections it accepts.
+func setListenerKeepAlive(fd int) error {
+	return errors.Join(
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1),
+		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, 15),
+		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, 15),
+		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPCNT, 9),
+	)
 }
 
 // maxQueued bounds what one look at a socket's receive queue reports; a

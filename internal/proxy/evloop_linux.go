@@ -3,10 +3,13 @@ package proxy
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -79,15 +82,20 @@ type loopSet struct {
 	loops []*evLoop
 	wg    sync.WaitGroup
 
-	mu   sync.Mutex // guards next and writes of lns
+	mu   sync.Mutex // serializes listener changes
 	next int32
-	lns  map[int32]*tcpListener // read by the loops under mu
+	lns  atomic.Pointer[map[int32]*tcpListener] // copied on write
 }
 
-// startLoops starts one loop per CPU (at most maxLoops).
+// startLoops starts Options.EventLoops loops, by default one per CPU (at
+// most maxLoops).
 func startLoops(p *Proxy) (*loopSet, error) {
-	n := min(runtime.NumCPU(), maxLoops)
-	s := &loopSet{p: p, lns: make(map[int32]*tcpListener)}
+	n := p.opts.EventLoops
+	if n <= 0 {
+		n = min(runtime.NumCPU(), maxLoops)
+	}
+	s := &loopSet{p: p}
+	s.lns.Store(&map[int32]*tcpListener{})
 	for range n {
 		lp, err := newLoop(s)
 		if err != nil {
@@ -118,54 +126,122 @@ func (s *loopSet) close() {
 	adjustProcs(-len(s.loops))
 }
 
+// listenTCP opens a non-blocking listening socket at addr the way the net
+// package would (SO_REUSEADDR, IPV6_V6ONLY for IPv6, the system's
+// backlog), with Go's default keep-alive for accepted connections, but
+// outside Go's poller. Errors read as the net package's.
+func listenTCP(addr netip.AddrPort) (int, error) {
+	var (
+		network, family = "tcp6", unix.AF_INET6
+		sa              unix.Sockaddr
+	)
+	if addr.Addr().Is4() {
+		network, family = "tcp4", unix.AF_INET
+		sa = &unix.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
+	} else {
+		sa = &unix.SockaddrInet6{Port: int(addr.Port()), Addr: addr.Addr().As16()}
+	}
+	fail := func(op string, err error) error {
+		return &net.OpError{Op: "listen", Net: network, Addr: net.TCPAddrFromAddrPort(addr), Err: os.NewSyscallError(op, err)}
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, fail("socket", err)
+	}
+	err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	if err == nil && family == unix.AF_INET6 {
+		err = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1)
+	}
+	if err == nil {
+		err = setListenerKeepAlive(fd)
+	}
+	if err != nil {
+		unix.Close(fd)
+		return -1, fail("setsockopt", err)
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		unix.Close(fd)
+		return -1, fail("bind", err)
+	}
+	if err := unix.Listen(fd, listenBacklog()); err != nil {
+		unix.Close(fd)
+		return -1, fail("listen", err)
+	}
+	return fd, nil
+}
+
+// listenBacklog is the system's maximum accept queue, as the net package
+// uses.
+var listenBacklog = sync.OnceValue(func() int {
+	b, err := os.ReadFile("/proc/sys/net/core/somaxconn")
+	if err != nil {
+		return unix.SOMAXCONN
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || n <= 0 {
+		return unix.SOMAXCONN
+	}
+	return min(n, 1<<16-1)
+})
+
+func closeListener(fd int) { unix.Close(fd) }
+
 // addListener puts l's socket in every loop's set.
 func (s *loopSet) addListener(l *tcpListener) error {
-	rc, err := l.ln.SyscallConn()
-	if err != nil {
-		return err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.next++
-	tok := s.next
-	l.loopTok, l.lnConn = tok, rc
-	s.lns[tok] = l
-	var errs []error
-	cerr := rc.Control(func(fd uintptr) {
-		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE, Fd: tok, Pad: evListen}
-		for _, lp := range s.loops {
-			errs = append(errs, unix.EpollCtl(lp.ep, unix.EPOLL_CTL_ADD, int(fd), &ev))
+	l.loopTok = s.next
+	lns := maps.Clone(*s.lns.Load())
+	lns[l.loopTok] = l
+	s.lns.Store(&lns)
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE, Fd: l.loopTok, Pad: evListen}
+	for _, lp := range s.loops {
+		if err := unix.EpollCtl(lp.ep, unix.EPOLL_CTL_ADD, l.lfd, &ev); err != nil {
+			s.removeLocked(l)
+			return fmt.Errorf("event loop: %w", err)
 		}
-	})
-	if err := errors.Join(cerr, errors.Join(errs...)); err != nil {
-		s.removeLocked(l)
-		return fmt.Errorf("event loop: %w", err)
 	}
 	return nil
 }
 
-// removeListener takes l's socket out of every loop's set. A loop that
-// already took an event for it finds no listener for the token, or a
-// closed socket.
+// removeListener takes l's socket out of every loop's set and closes it
+// once no loop can be using it: a loop that took an event for it before
+// finds no listener for the token, and each loop has finished its
+// current batch of events when it answers the barrier.
 func (s *loopSet) removeListener(l *tcpListener) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.removeLocked(l)
+	s.mu.Unlock()
+	s.barrier()
+	closeListener(l.lfd)
 }
 
 func (s *loopSet) removeLocked(l *tcpListener) {
-	delete(s.lns, l.loopTok)
-	_ = l.lnConn.Control(func(fd uintptr) {
-		for _, lp := range s.loops {
-			_ = unix.EpollCtl(lp.ep, unix.EPOLL_CTL_DEL, int(fd), nil)
+	lns := maps.Clone(*s.lns.Load())
+	delete(lns, l.loopTok)
+	s.lns.Store(&lns)
+	for _, lp := range s.loops {
+		_ = unix.EpollCtl(lp.ep, unix.EPOLL_CTL_DEL, l.lfd, nil)
+	}
+}
+
+// barrier returns once every running loop has finished what it was
+// doing.
+func (s *loopSet) barrier() {
+	for _, lp := range s.loops {
+		done := make(chan struct{})
+		if lp.post(func() { close(done) }) {
+			select {
+			case <-done:
+			case <-lp.exited:
+			}
 		}
-	})
+	}
 }
 
 func (s *loopSet) listener(tok int32) *tcpListener {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.lns[tok]
+	return (*s.lns.Load())[tok]
 }
 
 // evLoop is one event loop. Apart from mu and quit, its state belongs to
@@ -175,7 +251,8 @@ type evLoop struct {
 	ep   int
 	wake int // eventfd
 
-	quit atomic.Bool
+	quit   atomic.Bool
+	exited chan struct{} // closed when run returns
 
 	reqs chan func() // run by the loop; see post
 
@@ -230,8 +307,8 @@ func newLoop(s *loopSet) (*evLoop, error) {
 		unix.Close(wake)
 		return nil, fmt.Errorf("epoll_ctl: %w", err)
 	}
-	return &evLoop{set: s, ep: ep, wake: wake, reqs: make(chan func(), 64), buf: make([]byte, loopBuf),
-		paused: make(map[int32]time.Time)}, nil
+	return &evLoop{set: s, ep: ep, wake: wake, reqs: make(chan func(), 64), exited: make(chan struct{}),
+		buf: make([]byte, loopBuf), paused: make(map[int32]time.Time)}, nil
 }
 
 func (lp *evLoop) release() {
@@ -239,10 +316,15 @@ func (lp *evLoop) release() {
 	unix.Close(lp.wake)
 }
 
-// post has the loop run fn.
-func (lp *evLoop) post(fn func()) {
-	lp.reqs <- fn
-	lp.wakeUp()
+// post has the loop run fn; false if the loop has stopped.
+func (lp *evLoop) post(fn func()) bool {
+	select {
+	case lp.reqs <- fn:
+		lp.wakeUp()
+		return true
+	case <-lp.exited:
+		return false
+	}
 }
 
 func (lp *evLoop) wakeUp() {
@@ -251,6 +333,7 @@ func (lp *evLoop) wakeUp() {
 }
 
 func (lp *evLoop) run() {
+	defer close(lp.exited)
 	events := make([]unix.EpollEvent, 128)
 	yielded := time.Now()
 	for {
@@ -270,7 +353,7 @@ func (lp *evLoop) run() {
 		}
 		lp.handOver()
 		lp.resume()
-		if lp.now.Sub(yielded) >= maxWait/2 {
+		if lp.now.Sub(yielded) >= maxWait {
 			runtime.Gosched()
 			yielded = lp.now
 		}
@@ -328,21 +411,18 @@ func (lp *evLoop) conn(q qent) *lconn {
 // accept takes up to acceptBatch connections from l.
 func (lp *evLoop) accept(l *tcpListener) {
 	var aerr error
-	// Control holds the socket open (a listener's RawConn has no Read).
-	err := l.lnConn.Control(func(fd uintptr) {
-		for range acceptBatch {
-			nfd, src, err := lp.accept4(int(fd))
-			if err != nil {
-				if err != unix.EAGAIN && err != unix.ECONNABORTED && err != unix.EINTR {
-					aerr = err
-				}
-				break
+	for range acceptBatch {
+		nfd, src, err := lp.accept4(l.lfd)
+		if err != nil {
+			if err != unix.EAGAIN && err != unix.ECONNABORTED && err != unix.EINTR {
+				aerr = err
 			}
-			lp.start(l, nfd, src)
+			break
 		}
-	})
-	if err != nil || aerr == nil {
-		return // closed, or nothing more to accept
+		lp.start(l, nfd, src)
+	}
+	if aerr == nil {
+		return
 	}
 	// Out of descriptors and the like: stop watching the socket for a
 	// while (it stays readable) and try again, as net/http backs off.
@@ -351,10 +431,8 @@ func (lp *evLoop) accept(l *tcpListener) {
 		delay = 50 * time.Millisecond
 	}
 	l.p.log.Warn("accept failed", "listener", l.key.String(), "err", aerr, "retry", delay)
-	_ = l.lnConn.Control(func(fd uintptr) {
-		ev := unix.EpollEvent{Fd: l.loopTok, Pad: evListen}
-		_ = unix.EpollCtl(lp.ep, unix.EPOLL_CTL_MOD, int(fd), &ev)
-	})
+	ev := unix.EpollEvent{Fd: l.loopTok, Pad: evListen}
+	_ = unix.EpollCtl(lp.ep, unix.EPOLL_CTL_MOD, l.lfd, &ev)
 	lp.paused[l.loopTok] = lp.now.Add(delay)
 }
 
@@ -369,13 +447,11 @@ func (lp *evLoop) resume() {
 		if l == nil {
 			continue
 		}
-		_ = l.lnConn.Control(func(fd uintptr) {
-			// EPOLLEXCLUSIVE cannot be given to MOD: take the socket
-			// out and put it back.
-			_ = unix.EpollCtl(lp.ep, unix.EPOLL_CTL_DEL, int(fd), nil)
-			ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE, Fd: tok, Pad: evListen}
-			_ = unix.EpollCtl(lp.ep, unix.EPOLL_CTL_ADD, int(fd), &ev)
-		})
+		// EPOLLEXCLUSIVE cannot be given to MOD: take the socket out and
+		// put it back.
+		_ = unix.EpollCtl(lp.ep, unix.EPOLL_CTL_DEL, l.lfd, nil)
+		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE, Fd: tok, Pad: evListen}
+		_ = unix.EpollCtl(lp.ep, unix.EPOLL_CTL_ADD, l.lfd, &ev)
 	}
 }
 

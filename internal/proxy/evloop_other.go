@@ -2,7 +2,10 @@
 
 package proxy
 
-import "errors"
+import (
+	"errors"
+	"net/netip"
+)
 
 // loopSet is a Proxy's event loops: Linux only. Elsewhere every TCP
 // connection takes the goroutine path.
@@ -13,3 +16,8 @@ func startLoops(*Proxy) (*loopSet, error) { return nil, errors.New("event loops 
 func (*loopSet) addListener(*tcpListener) error { return errors.New("event loops need Linux") }
 func (*loopSet) removeListener(*tcpListener)    {}
 func (*loopSet) close()                         {}
+
+func listenTCP(netip.AddrPort) (int, error) { return -1, errors.New("event loops need Linux") }
+func closeListener(int)                     {}
+
+func (*loopSet) handOverLeavers(*tcpListener, *snapshot) {}

@@ -201,7 +201,7 @@ func TestTCPLongConnectionMoves(t *testing.T) {
 	eventually(t, "connection on the goroutine path", func() bool {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		return l.inLoop == 0 && len(l.flows) == 1 && l.active["pool/a"] == 1
+		return l.inLoop.Load() == 0 && len(l.flows) == 1 && l.active["pool/a"] == 1
 	})
 	cl.echo(t, "old")
 	if st := p.Stats()["lb/fe/tcp/18126"]; st.ActiveFlows != 1 || st.Backends["pool/a"].ActiveFlows != 1 {

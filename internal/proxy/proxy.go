@@ -144,6 +144,9 @@ type Options struct {
 	// NoEventLoops serves every TCP connection on the goroutine path,
 	// also on Linux (see the package comment).
 	NoEventLoops bool
+	// EventLoops is the number of event loops; 0 means one per CPU (at
+	// most 8).
+	EventLoops int
 }
 
 // Proxy is the userspace data plane. Its methods are safe for concurrent
@@ -289,6 +292,17 @@ func (p *Proxy) listen(k lkey, name string, s *snapshot) (frontend, error) {
 	var lc net.ListenConfig
 	switch k.proto {
 	case dataplane.TCP:
+		if ls := p.eventLoops(); ls != nil {
+			fd, err := listenTCP(k.addr)
+			if err != nil {
+				return nil, fmt.Errorf("open listener: %w", err)
+			}
+			l, err := p.startLoopTCP(k, name, fd, s)
+			if err == nil {
+				return l, nil
+			}
+			p.log.Warn("listener served without event loops", "listener", k.String(), "err", err)
+		}
 		lc := tcpListenConfig()
 		ln, err := lc.Listen(p.ctx, "tcp"+network, k.addr.String())
 		if err != nil {

@@ -2,11 +2,11 @@ package proxy
 
 import (
 	"errors"
+	"maps"
 	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/paddock-lb/paddock/internal/maglev"
@@ -16,23 +16,30 @@ import (
 // connections it accepted.
 type tcpListener struct {
 	base
-	ln *net.TCPListener
+	ln *net.TCPListener // the goroutine path's socket
 	// conns counts connections from accept to finish, for MaxConns.
 	conns atomic.Int64
-	// With event loops: the socket's token in the loops' sets, and the
-	// socket the loops accept from.
+	// With event loops: the socket the loops accept from (not in Go's
+	// poller, which would wake a thread for every connection) and its
+	// token in the loops' sets.
 	inLoops bool
+	lfd     int
 	loopTok int32
-	lnConn  syscall.RawConn
+	// Connections held by event loops, counted without l.mu (which the
+	// loops would contend for): in all, and by backend key
+	// (*atomic.Int64).
+	inLoop     atomic.Int64
+	loopActive sync.Map
+	gone       atomic.Bool // retired, for the loops
 
 	mu      sync.Mutex
 	flows   map[*tcpFlow]struct{} // on the goroutine path
-	inLoop  int                   // connections held by event loops
-	active  map[string]int        // connections by backend key, both paths
+	active  map[string]int        // flows by backend key
 	retired bool                  // the socket is closed; done once no connection is left
 	closing bool                  // the proxy is closing: no new flows
 }
 
+// startTCP serves ln on the goroutine path.
 func (p *Proxy) startTCP(k lkey, name string, ln *net.TCPListener, s *snapshot) *tcpListener {
 	l := &tcpListener{
 		ln:     ln,
@@ -40,18 +47,27 @@ func (p *Proxy) startTCP(k lkey, name string, ln *net.TCPListener, s *snapshot) 
 		active: make(map[string]int),
 	}
 	l.init(p, k, name, s)
-	if ls := p.eventLoops(); ls != nil {
-		err := ls.addListener(l)
-		if err == nil {
-			l.inLoops = true
-			p.wg.Go(l.sweeper)
-			return l
-		}
-		p.log.Warn("listener served without event loops", "listener", k.String(), "err", err)
-	}
 	p.wg.Go(l.acceptLoop)
 	p.wg.Go(l.sweeper)
 	return l
+}
+
+// startLoopTCP serves the listening socket fd in the event loops; it
+// closes fd on failure.
+func (p *Proxy) startLoopTCP(k lkey, name string, fd int, s *snapshot) (*tcpListener, error) {
+	l := &tcpListener{
+		inLoops: true,
+		lfd:     fd,
+		flows:   make(map[*tcpFlow]struct{}),
+		active:  make(map[string]int),
+	}
+	l.init(p, k, name, s)
+	if err := p.loops.addListener(l); err != nil {
+		closeListener(fd)
+		return nil, err
+	}
+	p.wg.Go(l.sweeper)
+	return l, nil
 }
 
 // update swaps in s and sets or clears the drain deadline of every
@@ -86,14 +102,16 @@ func (l *tcpListener) update(s *snapshot) {
 // remaining connections, which are drained like removed backends'.
 func (l *tcpListener) retire() {
 	if l.inLoops {
-		l.p.loops.removeListener(l)
+		l.p.loops.removeListener(l) // and closes the socket
+	} else {
+		l.ln.Close()
 	}
-	l.ln.Close()
 	old := l.snap.Load()
 	r := old.rule
 	r.Backends = nil
 	l.mu.Lock()
 	l.retired = true
+	l.gone.Store(true)
 	l.mu.Unlock()
 	l.update(newSnapshot(r, nil, map[string]*maglev.Table{}, l.p.log))
 }
@@ -190,17 +208,19 @@ func (l *tcpListener) run(f *tcpFlow, c carried, fromLoop bool) {
 	f.pipe(f.backend, f.client, &l.ctr.bytesIn, true, c.pending[0], c.done[0])
 }
 
-// register adds f to the flows. A flow from an event loop is already
-// counted in active.
+// register adds f to the flows; fromLoop says an event loop counted it
+// until now.
 func (l *tcpListener) register(f *tcpFlow, fromLoop bool) bool {
 	l.mu.Lock()
-	if fromLoop {
-		l.inLoop--
-	}
-	if l.closing {
+	// Counted in the flows before it leaves the loop's count, so that the
+	// sweeper never sees it in neither.
+	defer func() {
 		if fromLoop {
-			l.dropActive(f.id.key)
+			l.loopCount(f.id.key).Add(-1)
+			l.inLoop.Add(-1)
 		}
+	}()
+	if l.closing {
 		l.mu.Unlock()
 		return false
 	}
@@ -211,9 +231,7 @@ func (l *tcpListener) register(f *tcpFlow, fromLoop bool) bool {
 		f.drainAt = time.Now().Add(s.rule.DrainPeriod)
 	}
 	l.flows[f] = struct{}{}
-	if !fromLoop {
-		l.active[f.id.key]++
-	}
+	l.active[f.id.key]++
 	l.mu.Unlock()
 	if draining {
 		notify(l.wake)
@@ -225,7 +243,7 @@ func (l *tcpListener) unregister(f *tcpFlow) {
 	l.mu.Lock()
 	delete(l.flows, f)
 	l.dropActive(f.id.key)
-	done := l.retired && len(l.flows) == 0 && l.inLoop == 0
+	done := l.retired && len(l.flows) == 0 && l.inLoop.Load() == 0
 	l.mu.Unlock()
 	l.conns.Add(-1)
 	if done {
@@ -235,26 +253,33 @@ func (l *tcpListener) unregister(f *tcpFlow) {
 
 // loopStarted counts a connection an event loop holds.
 func (l *tcpListener) loopStarted(id backendID) {
-	l.mu.Lock()
-	l.inLoop++
-	l.active[id.key]++
-	l.mu.Unlock()
+	l.inLoop.Add(1)
+	l.loopCount(id.key).Add(1)
 }
 
-// loopEnded counts a connection an event loop held and closed.
+// loopEnded uncounts a connection an event loop held and closed.
 func (l *tcpListener) loopEnded(id backendID) {
-	l.mu.Lock()
-	l.inLoop--
-	l.dropActive(id.key)
-	done := l.retired && len(l.flows) == 0 && l.inLoop == 0
-	l.mu.Unlock()
-	l.conns.Add(-1)
-	if done {
-		notify(l.wake)
+	l.loopCount(id.key).Add(-1)
+	if l.inLoop.Add(-1) == 0 && l.gone.Load() {
+		l.mu.Lock()
+		done := l.retired && len(l.flows) == 0
+		l.mu.Unlock()
+		if done {
+			notify(l.wake)
+		}
 	}
+	l.conns.Add(-1)
 }
 
-// dropActive uncounts a connection to backend key; l.mu is held.
+func (l *tcpListener) loopCount(key string) *atomic.Int64 {
+	v, ok := l.loopActive.Load(key)
+	if !ok {
+		v, _ = l.loopActive.LoadOrStore(key, new(atomic.Int64))
+	}
+	return v.(*atomic.Int64)
+}
+
+// dropActive uncounts a flow to backend key; l.mu is held.
 func (l *tcpListener) dropActive(key string) {
 	if l.active[key]--; l.active[key] <= 0 {
 		delete(l.active, key)
@@ -279,7 +304,7 @@ func (l *tcpListener) sweeper() {
 		recheck := last == nil || s.rule.IdleTimeout != last.rule.IdleTimeout
 		last = s
 		l.mu.Lock()
-		if l.retired && len(l.flows) == 0 && l.inLoop == 0 {
+		if l.retired && len(l.flows) == 0 && l.inLoop.Load() == 0 {
 			l.mu.Unlock()
 			return
 		}
@@ -368,10 +393,17 @@ func (l *tcpListener) stats() keyedStats {
 	st := l.ctr.stats(l.key, *l.name.Load())
 	s := l.snap.Load()
 	l.mu.Lock()
-	st.ActiveFlows = len(l.flows) + l.inLoop
-	st.Backends = backendStats(s, l.active)
-	st.EligibleBackends = len(s.eligible)
+	active := maps.Clone(l.active)
+	st.ActiveFlows = len(l.flows) + int(l.inLoop.Load())
 	l.mu.Unlock()
+	l.loopActive.Range(func(k, v any) bool {
+		if n := v.(*atomic.Int64).Load(); n > 0 {
+			active[k.(string)] += int(n)
+		}
+		return true
+	})
+	st.Backends = backendStats(s, active)
+	st.EligibleBackends = len(s.eligible)
 	return st
 }
 

@@ -32,6 +32,7 @@ func proxyMain(args []string) error {
 	blockRate := fs.Int("block-profile-rate", 0, "runtime.SetBlockProfileRate (0: off)")
 	mutexFrac := fs.Int("mutex-profile-fraction", 0, "runtime.SetMutexProfileFraction (0: off)")
 	procs := fs.Int("gomaxprocs", 0, "runtime.GOMAXPROCS (0: the default)")
+	loops := fs.Int("event-loops", 0, "proxy.Options.EventLoops (0: the default; -1: none, the goroutine path only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,7 +52,7 @@ func proxyMain(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	p := proxy.New(proxy.Options{})
+	p := proxy.New(proxy.Options{EventLoops: max(*loops, 0), NoEventLoops: *loops < 0})
 	defer p.Close()
 	st, err := p.Apply(ctx, dataplaneConfig(*fe))
 	if err != nil {
