@@ -23,7 +23,20 @@
 //
 // # TCP
 //
-// Each connection is copied both ways by one goroutine per direction. On
+// On Linux, new connections are served by event loops (see
+// evloop_linux.go): goroutines that each wait in epoll_wait themselves,
+// accept, connect to the backend without blocking and relay small
+// exchanges, with no goroutine parked or woken per connection. A loop
+// hands a connection over to the goroutine path described next when the
+// connection has been idle for a second (a quarter of the rule's idle
+// timeout if that is shorter), carries bulk data, has a peer that does
+// not keep up, or has a backend that left the rule; what the loop read
+// and could not write goes with it. Idle timeouts and drains are thus
+// the goroutine path's alone. Elsewhere, and with Options.NoEventLoops,
+// the goroutine path also accepts and dials.
+//
+// On the goroutine path each connection is copied both ways by one
+// goroutine per direction. On
 // Linux the bytes never enter the proxy: the copy loop waits for the
 // source to be readable through Go's poller while holding nothing, learns
 // how many bytes are queued (one recv with MSG_PEEK|MSG_TRUNC, which
@@ -90,10 +103,11 @@
 //
 // # Goroutines
 //
-// Every goroutine belongs to the Proxy and ends when Close returns: per TCP
-// listener an accept loop and a sweeper, two per connection (bounded by
-// Options.MaxConns); per UDP listener a read loop and a sweeper, one per
-// flow (bounded by Options.MaxUDPFlows).
+// Every goroutine belongs to the Proxy and ends when Close returns: the
+// event loops (started with the first TCP listener); per TCP listener a
+// sweeper, and an accept loop without event loops; two per connection on
+// the goroutine path (bounded by Options.MaxConns); per UDP listener a
+// read loop and a sweeper, one per flow (bounded by Options.MaxUDPFlows).
 package proxy
 
 import (

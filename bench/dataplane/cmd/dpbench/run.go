@@ -48,6 +48,7 @@ type runCfg struct {
 	net         int
 	variants    []string
 	inprocProcs int
+	inprocLoops int
 }
 
 // benchPath is one way to the backends.
@@ -101,6 +102,7 @@ func runMain(args []string) error {
 	only := fs.String("only", "idle,tcp,http,udp,remap", "sections to run, in this order")
 	fs.BoolVar(&cfg.inproc, "inproc", false, "add a column: internal/proxy in-process (`dpbench proxy`), without the control plane")
 	fs.IntVar(&cfg.inprocProcs, "inproc-gomaxprocs", 0, "GOMAXPROCS of the in-process proxy (0: default)")
+	fs.IntVar(&cfg.inprocLoops, "inproc-event-loops", 0, "event loops of the in-process proxy (0: default, -1: none, the goroutine path only)")
 	fs.StringVar(&cfg.profileDir, "profile", "", "write CPU profiles of the in-process proxy (implies -inproc) per workload into this directory")
 	fs.StringVar(&cfg.jsonPath, "json", "", "also write every sample as JSON to this file")
 	fs.DurationVar(&cfg.timeout, "timeout", 9*time.Minute, "deadline of the whole run")
@@ -389,7 +391,8 @@ func (b *bench) setup(ctx context.Context) error {
 		if err := checkFree("tcp", frontends(inprocFE)...); err != nil {
 			return err
 		}
-		ip, err := b.ps.start("inproc", b.self, "proxy", "-net", strconv.Itoa(b.cfg.net), "-pprof", pa, "-gomaxprocs", strconv.Itoa(b.cfg.inprocProcs))
+		ip, err := b.ps.start("inproc", b.self, "proxy", "-net", strconv.Itoa(b.cfg.net), "-pprof", pa, "-gomaxprocs", strconv.Itoa(b.cfg.inprocProcs),
+			"-event-loops", strconv.Itoa(b.cfg.inprocLoops))
 		if err != nil {
 			return err
 		}
