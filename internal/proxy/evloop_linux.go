@@ -261,7 +261,8 @@ type evLoop struct {
 	gens   []uint32 // by slot: the generation of its last connection
 	free   []int32
 	queue  []qent // connections by when to look at them again (roughly)
-	paused map[int32]time.Time
+	paused map[int32]time.Time // listeners out of the set until then
+	warned time.Time           // last accept failure logged
 	now    time.Time
 	sa     unix.RawSockaddrAny
 }
@@ -430,9 +431,13 @@ func (lp *evLoop) accept(l *tcpListener) {
 	if !errors.Is(aerr, unix.EMFILE) && !errors.Is(aerr, unix.ENFILE) {
 		delay = 50 * time.Millisecond
 	}
-	l.p.log.Warn("accept failed", "listener", l.key.String(), "err", aerr, "retry", delay)
-	ev := unix.EpollEvent{Fd: l.loopTok, Pad: evListen}
-	_ = unix.EpollCtl(lp.ep, unix.EPOLL_CTL_MOD, l.lfd, &ev)
+	if lp.now.Sub(lp.warned) >= time.Second {
+		lp.warned = lp.now
+		l.p.log.Warn("accept failed", "listener", l.key.String(), "err", aerr, "retry", delay)
+	}
+	// EPOLL_CTL_MOD refuses a descriptor added with EPOLLEXCLUSIVE: take
+	// it out, and put it back in resume.
+	_ = unix.EpollCtl(lp.ep, unix.EPOLL_CTL_DEL, l.lfd, nil)
 	lp.paused[l.loopTok] = lp.now.Add(delay)
 }
 
@@ -447,9 +452,6 @@ func (lp *evLoop) resume() {
 		if l == nil {
 			continue
 		}
-		// EPOLLEXCLUSIVE cannot be given to MOD: take the socket out and
-		// put it back.
-		_ = unix.EpollCtl(lp.ep, unix.EPOLL_CTL_DEL, l.lfd, nil)
 		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE, Fd: tok, Pad: evListen}
 		_ = unix.EpollCtl(lp.ep, unix.EPOLL_CTL_ADD, l.lfd, &ev)
 	}
