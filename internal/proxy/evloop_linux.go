@@ -260,7 +260,7 @@ type evLoop struct {
 	conns  []*lconn // by slot
 	gens   []uint32 // by slot: the generation of its last connection
 	free   []int32
-	queue  []qent // connections by when to look at them again (roughly)
+	queue  []qent              // connections by when to look at them again (roughly)
 	paused map[int32]time.Time // listeners out of the set until then
 	warned time.Time           // last accept failure logged
 	now    time.Time
