@@ -67,13 +67,23 @@ const (
 	evListen  = 3 // a listening socket; Fd is its token
 )
 
-// procsMu serializes GOMAXPROCS adjustments by loop sets.
-var procsMu sync.Mutex
+var (
+	procsMu    sync.Mutex // serializes GOMAXPROCS adjustments by loop sets
+	extraProcs int        // Ps added for the loops of every running set
+)
 
 func adjustProcs(delta int) {
 	procsMu.Lock()
 	defer procsMu.Unlock()
+	extraProcs += delta
 	runtime.GOMAXPROCS(max(1, runtime.GOMAXPROCS(0)+delta))
+}
+
+// baseProcs is GOMAXPROCS without the Ps added for loops.
+func baseProcs() int {
+	procsMu.Lock()
+	defer procsMu.Unlock()
+	return max(1, runtime.GOMAXPROCS(0)-extraProcs)
 }
 
 // loopSet is a Proxy's event loops.
@@ -87,12 +97,13 @@ type loopSet struct {
 	lns  atomic.Pointer[map[int32]*tcpListener] // copied on write
 }
 
-// startLoops starts Options.EventLoops loops, by default one per CPU (at
+// startLoops starts Options.EventLoops loops, by default one per CPU the
+// process may use (GOMAXPROCS, which follows a container's CPU limit; at
 // most maxLoops).
 func startLoops(p *Proxy) (*loopSet, error) {
 	n := p.opts.EventLoops
 	if n <= 0 {
-		n = min(runtime.NumCPU(), maxLoops)
+		n = min(baseProcs(), maxLoops)
 	}
 	s := &loopSet{p: p}
 	s.lns.Store(&map[int32]*tcpListener{})

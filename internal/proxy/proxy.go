@@ -158,8 +158,8 @@ type Options struct {
 	// NoEventLoops serves every TCP connection on the goroutine path,
 	// also on Linux (see the package comment).
 	NoEventLoops bool
-	// EventLoops is the number of event loops; 0 means one per CPU (at
-	// most 8).
+	// EventLoops is the number of event loops; 0 means one per CPU the
+	// process may use (GOMAXPROCS when the first loop starts; at most 8).
 	EventLoops int
 }
 
