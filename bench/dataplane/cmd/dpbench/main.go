@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command dpbench benchmarks Paddock's userspace data plane against a
 // direct connection to the backend and against HAProxy, on loopback only.
 //
