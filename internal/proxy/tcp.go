@@ -87,7 +87,7 @@ func (l *tcpListener) update(s *snapshot) {
 	}
 	l.mu.Unlock()
 	notify(l.wake)
-	if l.inLoops {
+	if l.inLoops && l.p.ctx.Err() == nil { // closing: the loops reset theirs
 		for id := range old.members {
 			if !s.members[id] {
 				// The event loops leave draining to the goroutine path.
