@@ -59,12 +59,19 @@ const (
 	maxLoops = 8
 )
 
-// Kinds of epoll event, in the low bits of the event's Pad field.
+// Kinds of epoll event, in the low kindBits bits of the event's Pad field;
+// the rest holds a generation where Fd is a slot.
 const (
-	evClient  = 0 // a connection's client side (index 0)
-	evBackend = 1 // a connection's backend side (index 1)
-	evWake    = 2 // the loop's eventfd
-	evListen  = 3 // a listening socket; Fd is its token
+	evClient    = 0 // a connection's client side (index 0); Fd is its slot
+	evBackend   = 1 // a connection's backend side (index 1); Fd is its slot
+	evWake      = 2 // the loop's eventfd
+	evListen    = 3 // a listening socket; Fd is its token
+	evUDPListen = 4 // a UDP listener's socket; Fd is its token
+	evUDPFlow   = 5 // a UDP flow's socket; Fd is its slot
+
+	kindBits = 3
+	kindMask = 1<<kindBits - 1
+	genMask  = 1<<(31-kindBits) - 1
 )
 
 var (
@@ -95,6 +102,8 @@ type loopSet struct {
 	mu   sync.Mutex // serializes listener changes
 	next int32
 	lns  atomic.Pointer[map[int32]*tcpListener] // copied on write
+
+	nextUDP atomic.Uint32 // for owner
 }
 
 // startLoops starts Options.EventLoops loops, by default one per CPU the
@@ -271,11 +280,17 @@ type evLoop struct {
 	conns  []*lconn // by slot
 	gens   []uint32 // by slot: the generation of its last connection
 	free   []int32
-	queue  []qent              // connections by when to look at them again (roughly)
-	paused map[int32]time.Time // listeners out of the set until then
-	warned time.Time           // last accept failure logged
+	queue  []qent                 // connections by when to look at them again (roughly)
+	paused map[int32]time.Time    // listeners out of the set until then
+	ulns   map[int32]*udpListener // UDP listeners this loop owns, by token
+	utok   int32
+	uflows []*uflow // by slot
+	ugens  []uint32 // by slot
+	ufree  []int32
+	warned time.Time // last accept failure logged
 	now    time.Time
-	sa     unix.RawSockaddrAny
+	sa     unix.RawSockaddrAny // for accept4 and recvfrom
+	ra     rawAddr             // for sendto
 }
 
 // qent is a connection in the hand-over queue.
@@ -320,7 +335,7 @@ func newLoop(s *loopSet) (*evLoop, error) {
 		return nil, fmt.Errorf("epoll_ctl: %w", err)
 	}
 	return &evLoop{set: s, ep: ep, wake: wake, reqs: make(chan func(), 64), exited: make(chan struct{}),
-		buf: make([]byte, loopBuf), paused: make(map[int32]time.Time)}, nil
+		buf: make([]byte, loopBuf), paused: make(map[int32]time.Time), ulns: make(map[int32]*udpListener)}, nil
 }
 
 func (lp *evLoop) release() {
@@ -365,6 +380,7 @@ func (lp *evLoop) run() {
 		}
 		lp.handOver()
 		lp.resume()
+		lp.expireUDP()
 		if lp.now.Sub(yielded) >= maxWait {
 			runtime.Gosched()
 			yielded = lp.now
@@ -385,7 +401,7 @@ func (lp *evLoop) timeout() int {
 }
 
 func (lp *evLoop) dispatch(ev *unix.EpollEvent) {
-	switch kind := ev.Pad & 3; kind {
+	switch kind := ev.Pad & kindMask; kind {
 	case evWake:
 		var b [8]byte
 		_, _ = unix.Read(lp.wake, b[:])
@@ -402,8 +418,16 @@ func (lp *evLoop) dispatch(ev *unix.EpollEvent) {
 		if l := lp.set.listener(ev.Fd); l != nil {
 			lp.accept(l)
 		}
+	case evUDPListen:
+		if l := lp.ulns[ev.Fd]; l != nil {
+			lp.udpIn(l)
+		}
+	case evUDPFlow:
+		if f := lp.uflow(ev.Fd, uint32(ev.Pad)>>kindBits); f != nil {
+			lp.udpOut(f)
+		}
 	default:
-		if c := lp.conn(qent{slot: ev.Fd, gen: uint32(ev.Pad) >> 2}); c != nil {
+		if c := lp.conn(qent{slot: ev.Fd, gen: uint32(ev.Pad) >> kindBits}); c != nil {
 			lp.event(c, int(kind), ev.Events)
 		}
 	}
@@ -492,7 +516,7 @@ func (lp *evLoop) start(l *tcpListener, cfd int, src netip.AddrPort) {
 	l.loopStarted(id)
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: c.slot}
 	for side, fd := range c.fd {
-		ev.Pad = int32(c.gen<<2) | int32(side)
+		ev.Pad = int32(c.gen<<kindBits) | int32(side)
 		if err := epollCtl(lp.ep, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 			lp.finish(c, true)
 			return
@@ -513,8 +537,8 @@ func (lp *evLoop) add(c *lconn) {
 		lp.gens = append(lp.gens, 0)
 	}
 	// Generations tell a slot's connections apart in events that were
-	// reported before the slot was reused (29 bits fit beside the kind).
-	lp.gens[c.slot] = (lp.gens[c.slot] + 1) & (1<<29 - 1)
+	// reported before the slot was reused.
+	lp.gens[c.slot] = (lp.gens[c.slot] + 1) & genMask
 	c.gen = lp.gens[c.slot]
 	lp.conns[c.slot] = c
 	lp.queue = append(lp.queue, qent{c.slot, c.gen, lp.now.Add(c.idle)})
@@ -724,6 +748,9 @@ func (lp *evLoop) shutdown() {
 		}
 	}
 	lp.queue = nil
+	for _, l := range lp.ulns {
+		lp.closeUDP(l)
+	}
 }
 
 // fdConn turns a connected socket into a *net.TCPConn (which owns a
@@ -820,31 +847,40 @@ func ntohs(p uint16) uint16 {
 	return uint16(b[0])<<8 | uint16(b[1])
 }
 
-func connectFD(fd int, addr netip.AddrPort) error {
-	var (
-		ptr unsafe.Pointer
-		n   uintptr
-		sa4 unix.RawSockaddrInet4
-		sa6 unix.RawSockaddrInet6
-	)
+// rawAddr holds a socket address for raw system calls.
+type rawAddr struct {
+	sa4 unix.RawSockaddrInet4
+	sa6 unix.RawSockaddrInet6
+}
+
+// set stores addr and returns the sockaddr to pass and its length.
+func (r *rawAddr) set(addr netip.AddrPort) (unsafe.Pointer, uintptr) {
 	port := [2]byte{byte(addr.Port() >> 8), byte(addr.Port())}
 	if addr.Addr().Is4() {
-		sa4.Family = unix.AF_INET
-		sa4.Addr = addr.Addr().As4()
-		sa4.Port = *(*uint16)(unsafe.Pointer(&port))
-		ptr, n = unsafe.Pointer(&sa4), unsafe.Sizeof(sa4)
-	} else {
-		sa6.Family = unix.AF_INET6
-		sa6.Addr = addr.Addr().As16()
-		sa6.Port = *(*uint16)(unsafe.Pointer(&port))
-		ptr, n = unsafe.Pointer(&sa6), unsafe.Sizeof(sa6)
+		r.sa4.Family = unix.AF_INET
+		r.sa4.Addr = addr.Addr().As4()
+		r.sa4.Port = *(*uint16)(unsafe.Pointer(&port))
+		return unsafe.Pointer(&r.sa4), unsafe.Sizeof(r.sa4)
 	}
+	r.sa6.Family = unix.AF_INET6
+	r.sa6.Addr = addr.Addr().As16()
+	r.sa6.Port = *(*uint16)(unsafe.Pointer(&port))
+	return unsafe.Pointer(&r.sa6), unsafe.Sizeof(r.sa6)
+}
+
+func connectFD(fd int, addr netip.AddrPort) error {
+	var ra rawAddr
+	ptr, n := ra.set(addr)
 	_, _, e := unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(ptr), n)
 	return errnoErr(e)
 }
 
 func socketFD(family int) (int, error) {
-	r, _, e := unix.RawSyscall(unix.SYS_SOCKET, uintptr(family), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	return socketTypeFD(family, unix.SOCK_STREAM)
+}
+
+func socketTypeFD(family, typ int) (int, error) {
+	r, _, e := unix.RawSyscall(unix.SYS_SOCKET, uintptr(family), uintptr(typ)|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if e != 0 {
 		return -1, e
 	}
@@ -859,7 +895,7 @@ func setsockoptInt(fd, level, opt, v int) error {
 }
 
 func readFD(fd int, b []byte) (int, error) {
-	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
 	if e != 0 {
 		return 0, e
 	}
@@ -867,7 +903,7 @@ func readFD(fd int, b []byte) (int, error) {
 }
 
 func writeFD(fd int, b []byte) (int, error) {
-	r, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	r, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
 	if e != 0 {
 		return 0, e
 	}

@@ -21,3 +21,15 @@ func listenTCP(netip.AddrPort) (int, error) { return -1, errors.New("event loops
 func closeListener(int)                     {}
 
 func (*loopSet) handOverLeavers(*tcpListener, *snapshot) {}
+
+type evLoop struct{}
+
+type uflow struct{}
+
+func listenUDP(netip.AddrPort) (int, error) { return -1, errors.New("event loops need Linux") }
+
+func (*evLoop) removeUDP(*udpListener) {}
+
+func (*loopSet) owner() *evLoop { return nil }
+
+func (*evLoop) addUDP(*udpListener) error { return errors.New("event loops need Linux") }

@@ -20,7 +20,7 @@ import (
 
 // These tests hold for both TCP paths; on Linux the event loops serve new
 // connections and hand them over to the goroutine path, and
-// TestGoroutinePath runs every TCP test again without event loops.
+// TestGoroutinePath runs every TCP and UDP test again without event loops.
 
 // noLoopsEnv makes newProxy turn the event loops off (see
 // TestGoroutinePath).
@@ -30,9 +30,9 @@ func testOptions() Options {
 	return Options{DialTimeout: waitFor, NoEventLoops: os.Getenv(noLoopsEnv) != ""}
 }
 
-// TestGoroutinePath runs the TCP tests again in a child process whose
-// proxies have no event loops, so that the goroutine path's own accept
-// and dial are tested where the event loops would serve instead.
+// TestGoroutinePath runs the TCP and UDP tests again in a child process
+// whose proxies have no event loops, so that the goroutine paths are tested
+// where the event loops would serve instead.
 func TestGoroutinePath(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the goroutine path is the only path here")
@@ -42,14 +42,14 @@ func TestGoroutinePath(t *testing.T) {
 	}
 	// Not parallel: the child's tests use the same addresses as this
 	// process's, which run after the sequential tests.
-	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run", "^(TestTCP|TestApply|TestClose)", "-test.count", "1")
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run", "^(TestTCP|TestUDP|TestIPv6|TestApply|TestClose)", "-test.count", "1")
 	cmd.Env = append(os.Environ(), noLoopsEnv+"=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("TCP tests without event loops: %v\n%s", err, out)
+		t.Fatalf("TCP and UDP tests without event loops: %v\n%s", err, out)
 	}
 	if !strings.Contains(string(out), "PASS") {
-		t.Fatalf("TCP tests without event loops ran nothing:\n%s", out)
+		t.Fatalf("TCP and UDP tests without event loops ran nothing:\n%s", out)
 	}
 }
 

@@ -324,6 +324,17 @@ func (p *Proxy) listen(k lkey, name string, s *snapshot) (frontend, error) {
 		}
 		return p.startTCP(k, name, ln.(*net.TCPListener), s), nil
 	default:
+		if ls := p.eventLoops(); ls != nil {
+			fd, err := listenUDP(k.addr)
+			if err != nil {
+				return nil, fmt.Errorf("open listener: %w", err)
+			}
+			l, err := p.startLoopUDP(k, name, fd, s)
+			if err == nil {
+				return l, nil
+			}
+			p.log.Warn("listener served without event loops", "listener", k.String(), "err", err)
+		}
 		pc, err := lc.ListenPacket(p.ctx, "udp"+network, k.addr.String())
 		if err != nil {
 			return nil, fmt.Errorf("open listener: %w", err)

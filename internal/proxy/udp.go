@@ -19,7 +19,18 @@ const maxDatagram = 64 << 10
 // the flows.
 type udpListener struct {
 	base
-	pc *net.UDPConn
+	pc *net.UDPConn // the goroutine path's socket
+
+	// With an event loop: the loop that owns the socket (lfd, its token
+	// tok) and the flows; lflows and nextScan are the loop's alone, the
+	// counts are read by stats.
+	lp         *evLoop
+	lfd        int
+	tok        int32
+	lflows     map[netip.AddrPort]*uflow
+	nextScan   time.Time
+	nflows     atomic.Int64
+	loopActive sync.Map // backend key → *atomic.Int64
 
 	mu      sync.Mutex
 	flows   map[netip.AddrPort]*udpFlow // by client address
@@ -51,6 +62,19 @@ func (p *Proxy) startUDP(k lkey, name string, pc *net.UDPConn, s *snapshot) *udp
 	return l
 }
 
+// startLoopUDP serves the UDP socket fd in one of the event loops; it
+// closes fd on failure.
+func (p *Proxy) startLoopUDP(k lkey, name string, fd int, s *snapshot) (*udpListener, error) {
+	l := &udpListener{lfd: fd, flows: make(map[netip.AddrPort]*udpFlow), active: make(map[string]int)}
+	l.init(p, k, name, s)
+	l.lp = p.loops.owner()
+	if err := l.lp.addUDP(l); err != nil {
+		closeListener(fd)
+		return nil, err
+	}
+	return l, nil
+}
+
 // update swaps in s. Flows are checked against it lazily, on their next
 // datagram from the client.
 func (l *udpListener) update(s *snapshot) {
@@ -61,6 +85,10 @@ func (l *udpListener) update(s *snapshot) {
 // retire closes the socket and every flow: without the listener socket
 // there is no path back to the clients.
 func (l *udpListener) retire() {
+	if l.lp != nil {
+		l.lp.removeUDP(l)
+		return
+	}
 	l.pc.Close()
 	l.mu.Lock()
 	l.retired = true
@@ -213,10 +241,22 @@ func (l *udpListener) sweeper() {
 func (l *udpListener) stats() keyedStats {
 	st := l.ctr.stats(l.key, *l.name.Load())
 	s := l.snap.Load()
+	st.EligibleBackends = len(s.eligible)
+	if l.lp != nil {
+		st.ActiveFlows = int(l.nflows.Load())
+		active := make(map[string]int)
+		l.loopActive.Range(func(k, v any) bool {
+			if n := v.(*atomic.Int64).Load(); n > 0 {
+				active[k.(string)] = int(n)
+			}
+			return true
+		})
+		st.Backends = backendStats(s, active)
+		return st
+	}
 	l.mu.Lock()
 	st.ActiveFlows = len(l.flows)
 	st.Backends = backendStats(s, l.active)
-	st.EligibleBackends = len(s.eligible)
 	l.mu.Unlock()
 	return st
 }

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"errors"
 	"net"
 	"net/netip"
@@ -193,7 +194,9 @@ func TestUDPRefusedAndFull(t *testing.T) {
 	t.Parallel()
 	fe := feAddr(103, 18103)
 	a := newUDPBackend(t, "a", 31)
-	p := New(Options{MaxUDPFlows: 2})
+	opts := testOptions()
+	opts.MaxUDPFlows = 2
+	p := New(opts)
 	defer p.Close()
 
 	apply(t, p, udpConfig(fe, dataplane.Rule{Backends: []dataplane.Backend{a.backend(false)}}))
@@ -264,5 +267,61 @@ func TestIPv6Frontends(t *testing.T) {
 	defer cl.Close()
 	if got := (udpClient{cl}).ask(t, "over v6", waitFor); got != "u" {
 		t.Errorf("udp answer from %q, want u", got)
+	}
+}
+
+// TestUDPDatagramSizes: datagrams from empty to the largest IPv4 payload
+// are relayed whole, both ways, and counted.
+func TestUDPDatagramSizes(t *testing.T) {
+	t.Parallel()
+	fe := feAddr(106, 18106)
+	echo, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.10.201.106:0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		buf := make([]byte, maxDatagram)
+		for {
+			n, from, err := echo.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			_, _ = echo.WriteToUDPAddrPort(buf[:n], from)
+		}
+	}()
+	p := newProxy(t)
+	apply(t, p, udpConfig(fe, dataplane.Rule{Backends: []dataplane.Backend{
+		{Key: "pool/echo", Addr: echo.LocalAddr().(*net.UDPAddr).AddrPort(), Healthy: true}}}))
+	cl, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(fe))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var total uint64
+	buf := make([]byte, maxDatagram)
+	for _, size := range []int{0, 1, 1472, 9000, 65507} {
+		msg := make([]byte, size)
+		for i := range msg {
+			msg[i] = byte(i*7 + size)
+		}
+		// A datagram may be lost on a busy machine: ask again.
+		var got []byte
+		for try := 0; try < 5 && got == nil; try++ {
+			if _, err := cl.Write(msg); err != nil {
+				t.Fatalf("write %d bytes: %v", size, err)
+			}
+			total += uint64(size)
+			cl.SetReadDeadline(time.Now().Add(time.Second))
+			if n, err := cl.Read(buf); err == nil {
+				got = buf[:n]
+			}
+		}
+		if !bytes.Equal(got, msg) {
+			t.Errorf("%d-byte datagram came back as %d bytes (or not at all)", size, len(got))
+		}
+	}
+	if st := p.Stats()["lb/fe/udp"]; st.BytesIn != total || st.PacketsIn < 5 {
+		t.Errorf("BytesIn, PacketsIn = %d, %d; want %d, at least 5", st.BytesIn, st.PacketsIn, total)
 	}
 }
