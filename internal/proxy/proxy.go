@@ -101,13 +101,20 @@
 // most Options.MaxUDPFlows flows; datagrams that would start another are
 // dropped.
 //
+// On Linux each UDP listener belongs to one event loop, which owns its
+// socket and its flows' sockets and relays both ways without a goroutine
+// per flow (see udploop_linux.go); elsewhere, and with
+// Options.NoEventLoops, a read loop per listener and a goroutine per flow
+// do.
+//
 // # Goroutines
 //
 // Every goroutine belongs to the Proxy and ends when Close returns: the
-// event loops (started with the first TCP listener); per TCP listener a
+// event loops (started with the first listener); per TCP listener a
 // sweeper, and an accept loop without event loops; two per connection on
-// the goroutine path (bounded by Options.MaxConns); per UDP listener a
-// read loop and a sweeper, one per flow (bounded by Options.MaxUDPFlows).
+// the goroutine path (bounded by Options.MaxConns); without event loops,
+// per UDP listener a read loop and a sweeper, and one per flow (bounded by
+// Options.MaxUDPFlows).
 package proxy
 
 import (
@@ -178,7 +185,7 @@ type Proxy struct {
 	mu        sync.Mutex
 	listeners map[lkey]frontend
 	closed    bool
-	loops     *loopSet // started with the first TCP listener; nil without
+	loops     *loopSet // started with the first listener; nil without
 	loopsErr  error    // why there are no loops
 }
 
