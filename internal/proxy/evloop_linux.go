@@ -277,20 +277,52 @@ type evLoop struct {
 	reqs chan func() // run by the loop; see post
 
 	buf    []byte
-	conns  []*lconn // by slot
-	gens   []uint32 // by slot: the generation of its last connection
-	free   []int32
+	conns  slots[lconn]
 	queue  []qent                 // connections by when to look at them again (roughly)
 	paused map[int32]time.Time    // listeners out of the set until then
 	ulns   map[int32]*udpListener // UDP listeners this loop owns, by token
 	utok   int32
-	uflows []*uflow // by slot
-	ugens  []uint32 // by slot
-	ufree  []int32
+	uflows slots[uflow]
 	warned time.Time // last accept failure logged
 	now    time.Time
 	sa     unix.RawSockaddrAny // for accept4 and recvfrom
 	ra     rawAddr             // for sendto
+}
+
+// slots numbers what a loop holds for epoll events (the slot goes in the
+// event's Fd), with a generation per slot that tells its successive
+// holders apart in events reported before it was reused.
+type slots[T any] struct {
+	items []*T // by slot; nil when free
+	gens  []uint32
+	free  []int32
+}
+
+func (s *slots[T]) add(x *T) (slot int32, gen uint32) {
+	if n := len(s.free); n > 0 {
+		slot = s.free[n-1]
+		s.free = s.free[:n-1]
+	} else {
+		slot = int32(len(s.items))
+		s.items = append(s.items, nil)
+		s.gens = append(s.gens, 0)
+	}
+	s.gens[slot] = (s.gens[slot] + 1) & genMask
+	s.items[slot] = x
+	return slot, s.gens[slot]
+}
+
+// get returns the holder of slot if it is of generation gen.
+func (s *slots[T]) get(slot int32, gen uint32) *T {
+	if slot < 0 || int(slot) >= len(s.items) || s.gens[slot] != gen {
+		return nil
+	}
+	return s.items[slot]
+}
+
+func (s *slots[T]) remove(slot int32) {
+	s.items[slot] = nil
+	s.free = append(s.free, slot)
 }
 
 // qent is a connection in the hand-over queue.
@@ -423,7 +455,7 @@ func (lp *evLoop) dispatch(ev *unix.EpollEvent) {
 			lp.udpIn(l)
 		}
 	case evUDPFlow:
-		if f := lp.uflow(ev.Fd, uint32(ev.Pad)>>kindBits); f != nil {
+		if f := lp.uflows.get(ev.Fd, uint32(ev.Pad)>>kindBits); f != nil {
 			lp.udpOut(f)
 		}
 	default:
@@ -433,16 +465,7 @@ func (lp *evLoop) dispatch(ev *unix.EpollEvent) {
 	}
 }
 
-func (lp *evLoop) conn(q qent) *lconn {
-	if int(q.slot) >= len(lp.conns) {
-		return nil
-	}
-	c := lp.conns[q.slot]
-	if c == nil || c.gen != q.gen {
-		return nil
-	}
-	return c
-}
+func (lp *evLoop) conn(q qent) *lconn { return lp.conns.get(q.slot, q.gen) }
 
 // accept takes up to acceptBatch connections from l.
 func (lp *evLoop) accept(l *tcpListener) {
@@ -528,25 +551,12 @@ func (lp *evLoop) start(l *tcpListener, cfd int, src netip.AddrPort) {
 }
 
 func (lp *evLoop) add(c *lconn) {
-	if n := len(lp.free); n > 0 {
-		c.slot = lp.free[n-1]
-		lp.free = lp.free[:n-1]
-	} else {
-		c.slot = int32(len(lp.conns))
-		lp.conns = append(lp.conns, nil)
-		lp.gens = append(lp.gens, 0)
-	}
-	// Generations tell a slot's connections apart in events that were
-	// reported before the slot was reused.
-	lp.gens[c.slot] = (lp.gens[c.slot] + 1) & genMask
-	c.gen = lp.gens[c.slot]
-	lp.conns[c.slot] = c
+	c.slot, c.gen = lp.conns.add(c)
 	lp.queue = append(lp.queue, qent{c.slot, c.gen, lp.now.Add(c.idle)})
 }
 
 func (lp *evLoop) remove(c *lconn) {
-	lp.conns[c.slot] = nil
-	lp.free = append(lp.free, c.slot)
+	lp.conns.remove(c.slot)
 }
 
 // event handles the events of one side of c.
@@ -701,7 +711,7 @@ func (lp *evLoop) handOver() {
 func (s *loopSet) handOverLeavers(l *tcpListener, snap *snapshot) {
 	for _, lp := range s.loops {
 		lp.post(func() {
-			for _, c := range lp.conns {
+			for _, c := range lp.conns.items {
 				switch {
 				case c == nil || c.l != l || snap.members[c.id]:
 				case c.connected:
@@ -742,7 +752,7 @@ func (lp *evLoop) handOff(c *lconn) {
 
 // shutdown resets every connection of the loop: the proxy is closing.
 func (lp *evLoop) shutdown() {
-	for _, c := range lp.conns {
+	for _, c := range lp.conns.items {
 		if c != nil {
 			lp.finish(c, true)
 		}

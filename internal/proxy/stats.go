@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"net/netip"
+	"sync"
+	"sync/atomic"
 
 	"github.com/paddock-lb/paddock/internal/dataplane"
 )
@@ -110,4 +112,29 @@ func backendStats(s *snapshot, active map[string]int) map[string]BackendStats {
 		out[key] = b
 	}
 	return out
+}
+
+// loopCounts counts the flows event loops hold, by backend key, without a
+// lock that the loops would contend for.
+type loopCounts struct {
+	m sync.Map // backend key → *atomic.Int64
+}
+
+// of returns the counter of backend key.
+func (c *loopCounts) of(key string) *atomic.Int64 {
+	v, ok := c.m.Load(key)
+	if !ok {
+		v, _ = c.m.LoadOrStore(key, new(atomic.Int64))
+	}
+	return v.(*atomic.Int64)
+}
+
+// addTo adds the counts above zero to active.
+func (c *loopCounts) addTo(active map[string]int) {
+	c.m.Range(func(k, v any) bool {
+		if n := v.(*atomic.Int64).Load(); n > 0 {
+			active[k.(string)] += int(n)
+		}
+		return true
+	})
 }

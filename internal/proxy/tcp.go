@@ -29,7 +29,7 @@ type tcpListener struct {
 	// loops would contend for): in all, and by backend key
 	// (*atomic.Int64).
 	inLoop     atomic.Int64
-	loopActive sync.Map
+	loopActive loopCounts
 	gone       atomic.Bool // retired, for the loops
 
 	mu      sync.Mutex
@@ -216,7 +216,7 @@ func (l *tcpListener) register(f *tcpFlow, fromLoop bool) bool {
 	// sweeper never sees it in neither.
 	defer func() {
 		if fromLoop {
-			l.loopCount(f.id.key).Add(-1)
+			l.loopActive.of(f.id.key).Add(-1)
 			l.inLoop.Add(-1)
 		}
 	}()
@@ -254,12 +254,12 @@ func (l *tcpListener) unregister(f *tcpFlow) {
 // loopStarted counts a connection an event loop holds.
 func (l *tcpListener) loopStarted(id backendID) {
 	l.inLoop.Add(1)
-	l.loopCount(id.key).Add(1)
+	l.loopActive.of(id.key).Add(1)
 }
 
 // loopEnded uncounts a connection an event loop held and closed.
 func (l *tcpListener) loopEnded(id backendID) {
-	l.loopCount(id.key).Add(-1)
+	l.loopActive.of(id.key).Add(-1)
 	if l.inLoop.Add(-1) == 0 && l.gone.Load() {
 		l.mu.Lock()
 		done := l.retired && len(l.flows) == 0
@@ -269,14 +269,6 @@ func (l *tcpListener) loopEnded(id backendID) {
 		}
 	}
 	l.conns.Add(-1)
-}
-
-func (l *tcpListener) loopCount(key string) *atomic.Int64 {
-	v, ok := l.loopActive.Load(key)
-	if !ok {
-		v, _ = l.loopActive.LoadOrStore(key, new(atomic.Int64))
-	}
-	return v.(*atomic.Int64)
 }
 
 // dropActive uncounts a flow to backend key; l.mu is held.
@@ -396,12 +388,7 @@ func (l *tcpListener) stats() keyedStats {
 	active := maps.Clone(l.active)
 	st.ActiveFlows = len(l.flows) + int(l.inLoop.Load())
 	l.mu.Unlock()
-	l.loopActive.Range(func(k, v any) bool {
-		if n := v.(*atomic.Int64).Load(); n > 0 {
-			active[k.(string)] += int(n)
-		}
-		return true
-	})
+	l.loopActive.addTo(active)
 	st.Backends = backendStats(s, active)
 	st.EligibleBackends = len(s.eligible)
 	return st

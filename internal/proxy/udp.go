@@ -30,7 +30,7 @@ type udpListener struct {
 	lflows     map[netip.AddrPort]*uflow
 	nextScan   time.Time
 	nflows     atomic.Int64
-	loopActive sync.Map // backend key → *atomic.Int64
+	loopActive loopCounts
 
 	mu      sync.Mutex
 	flows   map[netip.AddrPort]*udpFlow // by client address
@@ -148,18 +148,13 @@ func (l *udpListener) flowFor(src netip.AddrPort) *udpFlow {
 		}
 		l.removeLocked(old)
 	}
-	full := len(l.flows) >= l.p.opts.MaxUDPFlows
+	n := len(l.flows)
 	l.mu.Unlock()
 	if old != nil {
 		old.close()
 	}
-	if full {
-		l.ctr.dropped.Add(1)
-		return nil
-	}
-	id, ok := s.pick(l.p.hasher, src, l.key.addr, maglev.ProtoUDP)
+	id, ok := l.admit(s, src, n)
 	if !ok {
-		l.ctr.refused.Add(1)
 		return nil
 	}
 	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(id.addr))
@@ -181,6 +176,21 @@ func (l *udpListener) flowFor(src netip.AddrPort) *udpFlow {
 	l.ctr.newFlows.Add(1)
 	l.p.wg.Go(f.replyLoop)
 	return f
+}
+
+// admit picks the backend of a new flow from src, the listener holding n
+// flows, or counts why the flow is turned away: the listener is full
+// (dropped) or no backend is eligible (refused).
+func (l *udpListener) admit(s *snapshot, src netip.AddrPort, n int) (backendID, bool) {
+	if n >= l.p.opts.MaxUDPFlows {
+		l.ctr.dropped.Add(1)
+		return backendID{}, false
+	}
+	id, ok := s.pick(l.p.hasher, src, l.key.addr, maglev.ProtoUDP)
+	if !ok {
+		l.ctr.refused.Add(1)
+	}
+	return id, ok
 }
 
 // removeLocked forgets f; the caller closes it. Called with l.mu held.
@@ -245,12 +255,7 @@ func (l *udpListener) stats() keyedStats {
 	if l.lp != nil {
 		st.ActiveFlows = int(l.nflows.Load())
 		active := make(map[string]int)
-		l.loopActive.Range(func(k, v any) bool {
-			if n := v.(*atomic.Int64).Load(); n > 0 {
-				active[k.(string)] = int(n)
-			}
-			return true
-		})
+		l.loopActive.addTo(active)
 		st.Backends = backendStats(s, active)
 		return st
 	}

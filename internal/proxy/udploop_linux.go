@@ -5,11 +5,9 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
-	"github.com/paddock-lb/paddock/internal/maglev"
 	"golang.org/x/sys/unix"
 )
 
@@ -173,13 +171,8 @@ func (lp *evLoop) flowFor(l *udpListener, src netip.AddrPort) *uflow {
 		}
 		lp.dropFlow(f)
 	}
-	if len(l.lflows) >= l.p.opts.MaxUDPFlows {
-		l.ctr.dropped.Add(1)
-		return nil
-	}
-	id, ok := s.pick(l.p.hasher, src, l.key.addr, maglev.ProtoUDP)
+	id, ok := l.admit(s, src, len(l.lflows))
 	if !ok {
-		l.ctr.refused.Add(1)
 		return nil
 	}
 	family := unix.AF_INET
@@ -197,53 +190,31 @@ func (lp *evLoop) flowFor(l *udpListener, src netip.AddrPort) *uflow {
 		return nil
 	}
 	f := &uflow{l: l, client: src, id: id, fd: fd, checked: s, last: lp.now}
-	if n := len(lp.ufree); n > 0 {
-		f.slot = lp.ufree[n-1]
-		lp.ufree = lp.ufree[:n-1]
-	} else {
-		f.slot = int32(len(lp.uflows))
-		lp.uflows = append(lp.uflows, nil)
-		lp.ugens = append(lp.ugens, 0)
-	}
-	lp.ugens[f.slot] = (lp.ugens[f.slot] + 1) & genMask
-	f.gen = lp.ugens[f.slot]
+	f.slot, f.gen = lp.uflows.add(f)
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: f.slot, Pad: int32(f.gen<<kindBits) | evUDPFlow}
 	if err := epollCtl(lp.ep, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		closeFD(fd)
-		lp.ufree = append(lp.ufree, f.slot)
+		lp.uflows.remove(f.slot)
 		l.ctr.dialFailures.Add(1)
 		return nil
 	}
-	lp.uflows[f.slot] = f
 	l.lflows[src] = f
 	l.nflows.Add(1)
-	l.loopCount(id.key).Add(1)
+	l.loopActive.of(id.key).Add(1)
 	l.ctr.newFlows.Add(1)
-	return f
-}
-
-func (lp *evLoop) uflow(slot int32, gen uint32) *uflow {
-	if int(slot) >= len(lp.uflows) {
-		return nil
-	}
-	f := lp.uflows[slot]
-	if f == nil || f.gen != gen {
-		return nil
-	}
 	return f
 }
 
 // dropFlow closes f and forgets it.
 func (lp *evLoop) dropFlow(f *uflow) {
 	closeFD(f.fd)
-	lp.uflows[f.slot] = nil
-	lp.ufree = append(lp.ufree, f.slot)
+	lp.uflows.remove(f.slot)
 	l := f.l
 	if l.lflows[f.client] == f {
 		delete(l.lflows, f.client)
 	}
 	l.nflows.Add(-1)
-	l.loopCount(f.id.key).Add(-1)
+	l.loopActive.of(f.id.key).Add(-1)
 }
 
 // expireUDP ends the flows idle for their rule's idle timeout, looking at
@@ -279,13 +250,4 @@ func (lp *evLoop) sendto(fd int, b []byte, to netip.AddrPort) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)),
 		0, uintptr(ptr), n)
 	return errnoErr(e)
-}
-
-// loopCount is the number of flows to backend key held by the loop.
-func (l *udpListener) loopCount(key string) *atomic.Int64 {
-	v, ok := l.loopActive.Load(key)
-	if !ok {
-		v, _ = l.loopActive.LoadOrStore(key, new(atomic.Int64))
-	}
-	return v.(*atomic.Int64)
 }
