@@ -241,28 +241,9 @@ func (s *Service) setProvisioningState(t *txn, id arm.ResourceID, state string) 
 }
 
 func setLBState(lb *network.LoadBalancer, state string) {
-	p := &lb.Properties
-	p.ProvisioningState = state
-	for _, x := range p.FrontendIPConfigurations {
-		x.Properties.ProvisioningState = state
-	}
-	for _, x := range p.BackendAddressPools {
-		x.Properties.ProvisioningState = state
-	}
-	for _, x := range p.LoadBalancingRules {
-		x.Properties.ProvisioningState = state
-	}
-	for _, x := range p.Probes {
-		x.Properties.ProvisioningState = state
-	}
-	for _, x := range p.InboundNATRules {
-		x.Properties.ProvisioningState = state
-	}
-	for _, x := range p.InboundNATPools {
-		x.Properties.ProvisioningState = state
-	}
-	for _, x := range p.OutboundRules {
-		x.Properties.ProvisioningState = state
+	lb.Properties.ProvisioningState = state
+	for _, c := range lbChildren(lb) {
+		*c.state = state
 	}
 }
 

@@ -465,26 +465,7 @@ func (s *Service) PatchTags(ctx context.Context, c *Call) (*Result, error) {
 func setChildEtags(obj any) {
 	switch o := obj.(type) {
 	case *network.LoadBalancer:
-		p := &o.Properties
-		for _, c := range p.FrontendIPConfigurations {
-			c.Etag = o.Etag
-		}
-		for _, c := range p.BackendAddressPools {
-			c.Etag = o.Etag
-		}
-		for _, c := range p.LoadBalancingRules {
-			c.Etag = o.Etag
-		}
-		for _, c := range p.Probes {
-			c.Etag = o.Etag
-		}
-		for _, c := range p.InboundNATRules {
-			c.Etag = o.Etag
-		}
-		for _, c := range p.InboundNATPools {
-			c.Etag = o.Etag
-		}
-		for _, c := range p.OutboundRules {
+		for _, c := range lbChildren(o) {
 			c.Etag = o.Etag
 		}
 	case *network.VirtualNetwork:
@@ -496,6 +477,41 @@ func setChildEtags(obj any) {
 			c.Etag = o.Etag
 		}
 	}
+}
+
+// lbChild is one child of a load balancer, of any collection: its common
+// fields and its provisioningState.
+type lbChild struct {
+	*network.Child
+	state *string
+}
+
+// lbChildren lists the children of every collection of lb.
+func lbChildren(lb *network.LoadBalancer) []lbChild {
+	p := &lb.Properties
+	var out []lbChild
+	for _, x := range p.FrontendIPConfigurations {
+		out = append(out, lbChild{&x.Child, &x.Properties.ProvisioningState})
+	}
+	for _, x := range p.BackendAddressPools {
+		out = append(out, lbChild{&x.Child, &x.Properties.ProvisioningState})
+	}
+	for _, x := range p.LoadBalancingRules {
+		out = append(out, lbChild{&x.Child, &x.Properties.ProvisioningState})
+	}
+	for _, x := range p.Probes {
+		out = append(out, lbChild{&x.Child, &x.Properties.ProvisioningState})
+	}
+	for _, x := range p.InboundNATRules {
+		out = append(out, lbChild{&x.Child, &x.Properties.ProvisioningState})
+	}
+	for _, x := range p.InboundNATPools {
+		out = append(out, lbChild{&x.Child, &x.Properties.ProvisioningState})
+	}
+	for _, x := range p.OutboundRules {
+		out = append(out, lbChild{&x.Child, &x.Properties.ProvisioningState})
+	}
+	return out
 }
 
 func mustJSON(v any) json.RawMessage {
