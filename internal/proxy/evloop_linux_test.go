@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"runtime"
 	"testing"
 	"time"
 
@@ -112,4 +113,26 @@ func TestEventLoopAcceptBackoff(t *testing.T) {
 		t.Errorf("DialFailures, NewFlows = %d, %d; want 0, %d", st.DialFailures, st.NewFlows, n+1)
 	}
 	cl.echo(t, "after")
+}
+
+// TestEventLoopsGOMAXPROCS: the loops' Ps are added while they run and
+// given back by Close. Not parallel: GOMAXPROCS is the process's.
+func TestEventLoopsGOMAXPROCS(t *testing.T) {
+	if os.Getenv(noLoopsEnv) != "" {
+		t.Skip("no event loops")
+	}
+	before := runtime.GOMAXPROCS(0)
+	opts := testOptions()
+	opts.EventLoops = 3
+	p := New(opts)
+	apply(t, p, tcpConfig(feAddr(134, 18134), dataplane.Rule{}))
+	if got := runtime.GOMAXPROCS(0); got != before+3 {
+		t.Errorf("GOMAXPROCS with 3 loops = %d, want %d", got, before+3)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := runtime.GOMAXPROCS(0); got != before {
+		t.Errorf("GOMAXPROCS after Close = %d, want %d", got, before)
+	}
 }

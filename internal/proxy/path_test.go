@@ -287,3 +287,35 @@ func TestTCPManyConnections(t *testing.T) {
 		t.Errorf("NewFlows, BytesIn = %d, %d; want %d, %d", st.NewFlows, st.BytesIn, clients*rounds, sent.Load())
 	}
 }
+
+// TestTCPBusyConnectionDrains: a connection that never goes idle (so an
+// event loop would keep it) is still cut when its backend leaves the rule
+// and the drain period ends.
+func TestTCPBusyConnectionDrains(t *testing.T) {
+	t.Parallel()
+	fe := feAddr(132, 18132)
+	a, b := newTCPBackend(t, "a", 132), newTCPBackend(t, "b", 133)
+	p := newProxy(t)
+	const drain = 300 * time.Millisecond
+	apply(t, p, tcpConfig(fe, dataplane.Rule{DrainPeriod: drain, Backends: []dataplane.Backend{a.backend(true)}}))
+	cl := dial(t, netip.Addr{}, fe)
+	defer cl.Close()
+	cl.echo(t, "before")
+	apply(t, p, tcpConfig(fe, dataplane.Rule{DrainPeriod: drain, Backends: []dataplane.Backend{b.backend(true)}}))
+	removed := time.Now()
+	deadline := removed.Add(waitFor)
+	var err error
+	for err == nil && time.Now().Before(deadline) {
+		err = cl.tryEcho("busy")
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !isReset(err) {
+		t.Fatalf("busy connection after its backend left: %v, want connection reset", err)
+	}
+	if d := time.Since(removed); d < drain {
+		t.Errorf("cut after %v, before the drain period %v", d, drain)
+	}
+	if got := p.Stats()["lb/fe/tcp/18132"].Drained; got != 1 {
+		t.Errorf("Drained = %d, want 1", got)
+	}
+}
